@@ -1,0 +1,389 @@
+"""scikit-learn estimators: :class:`MSAETransformer` (features) and :class:`MSAEClassifier`.
+
+Shaped like :class:`sklearn.neural_network.BernoulliRBM`: ``n_components`` hidden units,
+``components_`` (the encoder weight, one row per hidden unit), ``intercept_hidden_`` and
+``intercept_visible_``, keyword-only options, ``random_state`` and ``verbose``.
+"""
+
+from __future__ import annotations
+
+import copy
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from msae.classify import fit_softmax, softmax_proba
+from msae.models import PRESETS, ModelConfig, build_model, get_preset
+from msae.penalties import SPARSITY_TERMS, WEIGHT_PENALTIES
+from msae.train import SOLVERS, TrainConfig, train
+
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+_AE_CONSTRAINTS: dict[str, list] = {
+    "n_components": [Interval(Integral, 1, None, closed="left")],
+    "preset": [StrOptions(set(PRESETS))],
+    "lam": [Interval(Real, 0, None, closed="left")],
+    "beta": [Interval(Real, 0, None, closed="left")],
+    "rho": [Interval(Real, 0, 1, closed="neither")],
+    "weight_penalty": [StrOptions(set(WEIGHT_PENALTIES)), None],
+    "sparsity": [StrOptions(set(SPARSITY_TERMS)), None],
+    "multiscale": ["boolean", None],
+    "pyramid_levels": [Interval(Integral, 0, None, closed="left")],
+    "image_shape": [tuple, list, None],
+    "solver": [StrOptions(set(SOLVERS))],
+    "max_iter": [Interval(Integral, 1, None, closed="left")],
+    "batch_size": [Interval(Integral, 1, None, closed="left")],
+    "learning_rate": [Interval(Real, 0, None, closed="neither")],
+    "device": [str],
+    "dtype": [StrOptions(set(_DTYPES))],
+    "callbacks": [list, None],
+    "random_state": ["random_state"],
+    "verbose": ["verbose"],
+}
+
+
+def _resolve_device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+class _AutoEncoderParams(BaseEstimator):
+    """Hyperparameters shared by both estimators, and the code that fits the auto-encoder."""
+
+    def _model_config(self, n_features: int) -> ModelConfig:
+        preset = get_preset(self.preset)
+        fields = dict(preset.defaults)
+        for name in ("weight_penalty", "sparsity", "multiscale"):
+            if getattr(self, name) is not None:
+                fields[name] = getattr(self, name)
+        return ModelConfig(
+            n_features=n_features,
+            n_components=self.n_components,
+            lam=self.lam,
+            beta=self.beta,
+            rho=self.rho,
+            pyramid_levels=self.pyramid_levels,
+            image_shape=tuple(self.image_shape) if self.image_shape is not None else None,
+            **fields,
+        )
+
+    def _torch(self, x: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(x, dtype=_DTYPES[self.dtype], device=_resolve_device(self.device))
+
+
+class MSAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _AutoEncoderParams):
+    """Multi-scale sparse auto-encoder features (LR21-MSAE and its family).
+
+    Parameters
+    ----------
+    n_components : int, default=200
+        Number of hidden units ``m``.
+    preset : str, default="lr21-msae"
+        Model by name: ``ae``, ``sae``, ``lr21-sae``, ``msae``, ``lr21-msae`` (and any
+        registered later, e.g. ``vae``, ``vlsae``). It fixes the weight penalty, the sparsity
+        term and whether the multi-scale term is used, unless overridden below.
+    lam : float, default=1e-5
+        Weight of the weight penalty (the paper's lambda).
+    beta : float, default=0.1
+        Weight of the sparsity term (the paper's beta).
+    rho : float, default=0.1
+        Target mean activation of each hidden unit, in (0, 1).
+    weight_penalty : {"none", "l2", "l21"} or None
+        Overrides the preset's weight penalty.
+    sparsity : {"none", "kl", "js", "wasserstein"} or None
+        Overrides the preset's sparsity term.
+    multiscale : bool or None
+        Overrides whether the multi-scale consistency term ``J_ms`` is used.
+    pyramid_levels : int, default=2
+        Number ``N`` of REDUCE steps of the pyramid (``N + 1`` levels). Two halve a 28 x 28
+        image to 14 x 14 and 7 x 7; a third level (4 x 4) carries little more than the mean.
+    image_shape : tuple (H, W, C) or None
+        Shape of the images the rows of X hold (channel-major); None gives 1-D pyramids.
+    solver : {"lbfgs", "adam"}, default="lbfgs"
+        Full-batch L-BFGS (``max_iter`` iterations) or mini-batch Adam (``max_iter`` epochs).
+    max_iter, batch_size, learning_rate
+        Optimiser settings (``batch_size`` and ``learning_rate`` are for Adam).
+    device : str, default="cpu"
+        Torch device: ``"cpu"``, ``"cuda"``, ``"cuda:1"`` or ``"auto"``.
+    dtype : {"float32", "float64"}, default="float32"
+    callbacks : list of callables or None
+        Each is called as ``fn(info)`` after every iteration (:class:`msae.train.IterationInfo`).
+    random_state : int, RandomState or None
+        Seeds the weight initialisation and the mini-batch order.
+    verbose : int, default=0
+        Print the loss terms every iteration when > 0.
+
+    Attributes
+    ----------
+    components_ : ndarray (n_components, n_features_in_)
+        Encoder weight ``W``.
+    intercept_hidden_, intercept_visible_ : ndarray
+        Encoder and decoder biases.
+    decoder_weights_ : ndarray (n_features_in_, n_components)
+        Decoder weight ``W'``.
+    mean_activation_ : ndarray (n_components,)
+        Mean hidden activation on the training data.
+    history_ : list of dict
+        Per-iteration loss terms and diagnostics.
+    n_iter_ : int
+    model_ : torch.nn.Module
+    """
+
+    _parameter_constraints: dict = dict(_AE_CONSTRAINTS)
+
+    def __init__(
+        self,
+        n_components: int = 200,
+        *,
+        preset: str = "lr21-msae",
+        lam: float = 1e-5,
+        beta: float = 0.1,
+        rho: float = 0.1,
+        weight_penalty: str | None = None,
+        sparsity: str | None = None,
+        multiscale: bool | None = None,
+        pyramid_levels: int = 2,
+        image_shape: tuple[int, int, int] | None = None,
+        solver: str = "lbfgs",
+        max_iter: int = 100,
+        batch_size: int = 256,
+        learning_rate: float = 1e-3,
+        device: str = "cpu",
+        dtype: str = "float32",
+        callbacks: list | None = None,
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 0,
+    ) -> None:
+        self.n_components = n_components
+        self.preset = preset
+        self.lam = lam
+        self.beta = beta
+        self.rho = rho
+        self.weight_penalty = weight_penalty
+        self.sparsity = sparsity
+        self.multiscale = multiscale
+        self.pyramid_levels = pyramid_levels
+        self.image_shape = image_shape
+        self.solver = solver
+        self.max_iter = max_iter
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.device = device
+        self.dtype = dtype
+        self.callbacks = callbacks
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = [self.dtype]
+        return tags
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: Any, y: Any = None) -> MSAETransformer:
+        """Train the auto-encoder on X (unsupervised; y is ignored)."""
+        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        config = self._model_config(X.shape[1])
+        preset = get_preset(self.preset)
+        model = build_model(config, preset, seed, _DTYPES[self.dtype])
+        model.to(_resolve_device(self.device))
+        callbacks = list(self.callbacks or [])
+        if self.verbose:
+            callbacks.append(_print_iteration)
+        train_cfg = TrainConfig(
+            solver=preset.solver or self.solver,
+            max_iter=self.max_iter,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            seed=seed,
+        )
+        x = self._torch(X)
+        self.history_ = train(model, x, train_cfg, callbacks)
+        self.n_iter_ = max(row["iteration"] for row in self.history_)
+        self.model_ = model
+        self.kept_features_ = None
+        with torch.no_grad():
+            self.mean_activation_ = model.encode(x).mean(0).cpu().numpy()
+        self._set_weights()
+        return self
+
+    def _set_weights(self) -> None:
+        m = self.model_
+        self.components_ = m.weight.detach().cpu().numpy()
+        self.intercept_hidden_ = m.bias.detach().cpu().numpy()
+        self.decoder_weights_ = m.dec_weight.detach().cpu().numpy()
+        self.intercept_visible_ = m.dec_bias.detach().cpu().numpy()
+        self._n_features_out = self.components_.shape[0]
+
+    def _features(self, X: Any) -> torch.Tensor:
+        check_is_fitted(self, "model_")
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        if self.kept_features_ is not None:
+            X = X[:, self.kept_features_]
+        with torch.no_grad():
+            return self.model_.encode(self._torch(X))
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Hidden features ``s(W x + b)`` of each row of X."""
+        return self._features(X).cpu().numpy()
+
+    def prune(self) -> MSAETransformer:
+        """A smaller copy without the hidden units and inputs whose weight groups are zero.
+
+        The kept features are identical to this model's. The copy still takes all
+        ``n_features_in_`` columns (it selects ``kept_features_`` itself), so it drops into the
+        same Pipeline. ``pruning_report_`` says how much was removed.
+        """
+        check_is_fitted(self, "model_")
+        pruned_model, rows, cols = self.model_.pruned()
+        clone = copy.copy(self)
+        clone.model_ = pruned_model
+        previous = self.kept_features_
+        kept = cols.nonzero().flatten().cpu().numpy()
+        clone.kept_features_ = kept if previous is None else previous[kept]
+        clone.mean_activation_ = self.mean_activation_[rows.cpu().numpy()]
+        clone._set_weights()
+        before = self.components_.size * 2 + self.components_.shape[0] + self.n_features_in_
+        after = clone.components_.size * 2 + clone.components_.shape[0] + len(clone.kept_features_)
+        clone.pruning_report_ = {
+            "hidden_units_removed": int((~rows).sum()),
+            "hidden_units_kept": int(rows.sum()),
+            "inputs_removed": int((~cols).sum()),
+            "inputs_kept": int(cols.sum()),
+            "parameters_before": int(before),
+            "parameters_after": int(after),
+        }
+        return clone
+
+
+def _print_iteration(info: Any) -> None:
+    terms = "  ".join(f"{k}={v:.5g}" for k, v in info.terms.items())
+    print(f"iteration {info.iteration:4d}  loss={info.loss:.6g}  {terms}", flush=True)
+
+
+class MSAEClassifier(ClassifierMixin, _AutoEncoderParams):
+    """Auto-encoder features followed by a softmax classifier (the paper's pipeline).
+
+    Takes every parameter of :class:`MSAETransformer`, plus ``classifier_alpha`` (L2 on the
+    softmax weights, default 1e-4) and ``classifier_max_iter`` (L-BFGS iterations, default 200).
+    The auto-encoder is trained without labels; the softmax then on its features.
+
+    Attributes
+    ----------
+    transformer_ : MSAETransformer
+    classes_ : ndarray
+    coef_ : ndarray (n_classes, n_components)
+    intercept_ : ndarray (n_classes,)
+    """
+
+    _parameter_constraints: dict = {
+        **_AE_CONSTRAINTS,
+        "classifier_alpha": [Interval(Real, 0, None, closed="left")],
+        "classifier_max_iter": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        n_components: int = 200,
+        *,
+        preset: str = "lr21-msae",
+        lam: float = 1e-5,
+        beta: float = 0.1,
+        rho: float = 0.1,
+        weight_penalty: str | None = None,
+        sparsity: str | None = None,
+        multiscale: bool | None = None,
+        pyramid_levels: int = 2,
+        image_shape: tuple[int, int, int] | None = None,
+        solver: str = "lbfgs",
+        max_iter: int = 100,
+        batch_size: int = 256,
+        learning_rate: float = 1e-3,
+        device: str = "cpu",
+        dtype: str = "float32",
+        callbacks: list | None = None,
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 0,
+        classifier_alpha: float = 1e-4,
+        classifier_max_iter: int = 200,
+    ) -> None:
+        self.n_components = n_components
+        self.preset = preset
+        self.lam = lam
+        self.beta = beta
+        self.rho = rho
+        self.weight_penalty = weight_penalty
+        self.sparsity = sparsity
+        self.multiscale = multiscale
+        self.pyramid_levels = pyramid_levels
+        self.image_shape = image_shape
+        self.solver = solver
+        self.max_iter = max_iter
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.device = device
+        self.dtype = dtype
+        self.callbacks = callbacks
+        self.random_state = random_state
+        self.verbose = verbose
+        self.classifier_alpha = classifier_alpha
+        self.classifier_max_iter = classifier_max_iter
+
+    def _transformer_params(self) -> dict[str, Any]:
+        names = MSAETransformer._get_param_names()
+        return {name: getattr(self, name) for name in names}
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: Any, y: Any) -> MSAEClassifier:
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
+        check_classification_targets(y)
+        encoder = LabelEncoder().fit(y)
+        self.classes_ = encoder.classes_
+        self.transformer_ = MSAETransformer(**self._transformer_params()).fit(X)
+        self._fit_softmax(self.transformer_._features(X), encoder.transform(y))
+        return self
+
+    def _fit_softmax(self, features: torch.Tensor, y_encoded: np.ndarray) -> None:
+        labels = torch.as_tensor(y_encoded, dtype=torch.long, device=features.device)
+        coef, intercept = fit_softmax(
+            features,
+            labels,
+            len(self.classes_),
+            alpha=self.classifier_alpha,
+            max_iter=self.classifier_max_iter,
+        )
+        self.coef_ = coef.cpu().numpy()
+        self.intercept_ = intercept.cpu().numpy()
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "coef_")
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        features = self.transformer_._features(X)
+        coef = torch.as_tensor(self.coef_, device=features.device)
+        intercept = torch.as_tensor(self.intercept_, device=features.device)
+        return softmax_proba(features, coef, intercept).cpu().numpy()
+
+    def predict(self, X: Any) -> np.ndarray:
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Hidden features of X (the classifier's input)."""
+        check_is_fitted(self, "transformer_")
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return self.transformer_.transform(X)

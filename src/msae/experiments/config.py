@@ -1,0 +1,141 @@
+"""Experiment configuration: layered dicts (defaults < --quick < config file < flags).
+
+Every experiment config has these keys, plus its own (grids, for example):
+
+``datasets``, ``models``
+    what to run; ``repeats`` seeds starting at ``seed``.
+``base``
+    run parameters shared by every dataset (``rho``, ``solver``, ``n_train``, ...).
+``hyper``
+    per-dataset parameters over ``base`` (the paper's lambda, beta, iterations, hidden size).
+``override``
+    parameters over ``hyper`` for every dataset (the ``--lam``, ``--beta``, ... flags).
+``caps``
+    upper bounds on numeric parameters (``--quick`` caps iterations and hidden size).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from msae.experiments.paper import paper_values
+from msae.experiments.spec import RunSpec
+
+
+def merge(base: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep merge: nested dicts merge key by key, anything else in ``update`` replaces."""
+    out = copy.deepcopy(dict(base))
+    for key, value in update.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+# CIFAR-10 is the one dataset without published settings (see docs/experiments.md): the
+# settings of the other large image sets, with lambda between MNIST's and Fashion-MNIST's.
+CIFAR10 = {"lam": 1e-6, "beta": 0.1, "max_iter": 500, "n_components": 500}
+
+COMMON: dict[str, Any] = {
+    "datasets": [],
+    "models": [],
+    "repeats": 1,
+    "seed": 0,
+    "base": {
+        # Fallback for datasets the paper does not cover (USPS's settings: small images).
+        "lam": 1e-5,
+        "beta": 0.1,
+        "max_iter": 100,
+        "n_components": 400,
+        "rho": paper_values()["hyperparameters"]["rho"],
+        "solver": "lbfgs",
+        "n_train": None,  # None or 0: the whole training set; else a stratified subsample
+        "n_test": None,
+        "resplit": False,  # True: the train/test split is drawn with the run's seed
+    },
+    "hyper": merge(
+        paper_values()["hyperparameters"]["values"],
+        # Ecoli has no official split: every seed draws its own (docs/datasets.md).
+        {"cifar10": CIFAR10, "ecoli": {"resplit": True}},
+    ),
+    "override": {},
+    "caps": {},
+}
+
+QUICK: dict[str, Any] = {
+    "base": {"n_train": 600, "n_test": 600},
+    "caps": {"max_iter": 25, "n_components": 64},
+}
+
+
+def load_file(path: Path) -> dict[str, Any]:
+    """A config layer from a ``.toml`` file or a JSON file."""
+    if path.suffix == ".toml":
+        import tomllib  # Python >= 3.11
+
+        return tomllib.loads(path.read_text())
+    return json.loads(path.read_text())
+
+
+def parse_assignments(items: Iterable[str]) -> dict[str, Any]:
+    """``["hyper.mnist.lam=1e-4", "datasets=[\\"usps\\"]"]`` -> a nested config layer.
+
+    Values are read as JSON where they parse (numbers, lists, null), else kept as strings.
+    """
+    layer: dict[str, Any] = {}
+    for item in items:
+        dotted, sep, raw = item.partition("=")
+        if not sep or not dotted:
+            raise ValueError(f"expected KEY=VALUE, got {item!r}")
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        *parents, leaf = dotted.split(".")
+        node = layer
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return layer
+
+
+def resolve(defaults: Mapping[str, Any], quick: Mapping[str, Any] | None, *layers: Mapping) -> dict:
+    """Merge the common defaults, an experiment's defaults, its quick layer and user layers."""
+    cfg = merge(COMMON, defaults)
+    if quick is not None:
+        cfg = merge(merge(cfg, QUICK), quick)
+    for layer in layers:
+        cfg = merge(cfg, layer)
+    return cfg
+
+
+def dataset_params(cfg: Mapping[str, Any], dataset: str) -> dict[str, Any]:
+    """The run parameters for ``dataset``: base, then hyper, then override, then caps."""
+    params = {**cfg["base"], **cfg["hyper"].get(dataset, {}), **cfg["override"]}
+    for key, cap in cfg["caps"].items():
+        if params.get(key) is not None:
+            params[key] = min(params[key], cap)
+    return params
+
+
+def expand(
+    experiment: str, cfg: Mapping[str, Any], variants: Iterable[Mapping[str, Any]] = ({},)
+) -> list[RunSpec]:
+    """One run per dataset x seed x model x variant (a variant updates the run parameters).
+
+    Datasets vary slowest, so a worker keeps using the dataset it has loaded.
+    """
+    variants = list(variants)
+    seeds = range(cfg["seed"], cfg["seed"] + cfg["repeats"])
+    return [
+        RunSpec(experiment, dataset, model, {**dataset_params(cfg, dataset), **variant}, seed)
+        for dataset in cfg["datasets"]
+        for seed in seeds
+        for model in cfg["models"]
+        for variant in variants
+    ]

@@ -1,0 +1,84 @@
+"""Datasets as the experiments see them: loaded once per process, subsampled per run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+
+from msae.experiments.paper import label
+from msae.experiments.spec import RunSpec
+
+
+@dataclass(frozen=True)
+class Split:
+    """Train and test arrays (float32 in [0, 1], int64 labels) and what the models need."""
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    image_shape: tuple[int, int, int] | None
+    class_names: tuple[str, ...]
+
+
+def _digits(split_seed: int) -> Split:
+    """scikit-learn's 8x8 digits (1797 images), 70/30 stratified: for smoke tests and demos."""
+    X, y = load_digits(return_X_y=True)
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        (X / 16.0).astype(np.float32), y.astype(np.int64), test_size=0.3,
+        stratify=y, random_state=split_seed,
+    )  # fmt: skip
+    return Split(X_tr, y_tr, X_te, y_te, (8, 8, 1), tuple(str(k) for k in range(10)))
+
+
+LOCAL_DATASETS = {"digits": _digits}
+
+
+def _from_registry(name: str, data_dir: str | None, split_seed: int, download: bool) -> Split:
+    from msae.data import load_dataset
+
+    ds = load_dataset(name, data_dir=data_dir, download=download, split_seed=split_seed)
+    names = ds.info.class_names or [str(k) for k in range(ds.info.n_classes)]
+    image_shape = tuple(ds.info.image_shape) if ds.info.image_shape else None
+    return Split(ds.X_train, ds.y_train, ds.X_test, ds.y_test, image_shape, tuple(names))
+
+
+@lru_cache(maxsize=3)
+def _load(name: str, data_dir: str | None, split_seed: int) -> Split:
+    if name in LOCAL_DATASETS:
+        return LOCAL_DATASETS[name](split_seed)
+    return _from_registry(name, data_dir, split_seed, download=False)
+
+
+def missing(name: str, data_dir: str | Path | None, download: bool = False) -> str | None:
+    """Why ``name`` cannot be loaded (its files are absent), or None when it can."""
+    data_dir = None if data_dir is None else str(data_dir)
+    try:
+        if download and name not in LOCAL_DATASETS:
+            _from_registry(name, data_dir, 0, download=True)
+        _load(name, data_dir, 0)
+    except OSError as exc:
+        return f"{label(name)} skipped, its files are not available: {exc}"
+    return None
+
+
+def _subsample(X: np.ndarray, y: np.ndarray, n: int | None, seed: int) -> tuple:
+    """A stratified, seeded subsample of ``n`` rows (all rows when n is None, 0 or too large)."""
+    if not n or n >= len(y):
+        return X, y
+    X_sub, _, y_sub, _ = train_test_split(X, y, train_size=n, stratify=y, random_state=seed)
+    return X_sub, y_sub
+
+
+def load_split(spec: RunSpec) -> Split:
+    """The data of one run: its dataset, split and subsampled as its parameters say."""
+    p = spec.params
+    full = _load(spec.dataset, p.get("data_dir"), spec.seed if p.get("resplit") else 0)
+    X_train, y_train = _subsample(full.X_train, full.y_train, p.get("n_train"), spec.seed)
+    X_test, y_test = _subsample(full.X_test, full.y_test, p.get("n_test"), spec.seed)
+    return Split(X_train, y_train, X_test, y_test, full.image_shape, full.class_names)

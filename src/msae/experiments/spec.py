@@ -1,0 +1,40 @@
+"""The unit of work of every experiment: one seeded training run, identified by a hash."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+# Parameters that say where or on what a run executes, not what it computes: they are stored
+# with the run but left out of its key, so moving the data or the device does not rerun it.
+RUNTIME_KEYS = frozenset({"data_dir", "device"})
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys and no whitespace: equal values give equal strings."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One independent run: an experiment's model trained on a dataset with a seed."""
+
+    experiment: str
+    dataset: str
+    model: str
+    params: dict[str, Any] = field(hash=False)
+    seed: int
+
+    @property
+    def key(self) -> str:
+        """Stable hash of everything that determines the run's result."""
+        identity = {
+            "experiment": self.experiment,
+            "dataset": self.dataset,
+            "model": self.model,
+            "params": {k: v for k, v in self.params.items() if k not in RUNTIME_KEYS},
+            "seed": self.seed,
+        }
+        return hashlib.sha256(canonical_json(identity).encode()).hexdigest()[:20]

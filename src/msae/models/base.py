@@ -1,0 +1,83 @@
+"""What every model in :mod:`msae.models` provides to the trainer and the estimators.
+
+A model is a ``torch.nn.Module`` built from a :class:`ModelConfig`. The trainer only calls the
+methods of :class:`FeatureModel`, so a new model (VAE, VLSAE, ...) plugs in without touching it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+
+@dataclass
+class ModelConfig:
+    """Hyperparameters of the auto-encoder family; the preset fixes the structural choices."""
+
+    n_features: int
+    n_components: int = 200
+    weight_penalty: str = "l2"  # "none" | "l2" | "l21"  (msae.penalties.WEIGHT_PENALTIES)
+    lam: float = 1e-5
+    sparsity: str = "none"  # "none" | "kl" | "js" | "wasserstein"  (SPARSITY_TERMS)
+    beta: float = 0.1
+    rho: float = 0.1
+    multiscale: bool = False
+    pyramid_levels: int = 2
+    image_shape: tuple[int, int, int] | None = None
+    # Smoothing of each group norm for the smooth solvers (see msae.penalties.group_norms).
+    l21_smoothing: float = 1e-4
+    # Pseudo-Huber width of the Wasserstein term for the smooth solvers (penalties.py).
+    sparsity_smoothing: float = 1e-2
+    extra: dict[str, Any] = field(default_factory=dict)  # model-specific options
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["image_shape"] = list(self.image_shape) if self.image_shape else None
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ModelConfig:
+        d = dict(d)
+        if d.get("image_shape") is not None:
+            d["image_shape"] = tuple(d["image_shape"])
+        return cls(**d)
+
+
+def glorot_uniform(rows: int, cols: int, generator: torch.Generator, dtype: torch.dtype) -> Tensor:
+    """Uniform in +-sqrt(6 / (rows + cols + 1)), the usual sparse auto-encoder initialisation."""
+    bound = (6.0 / (rows + cols + 1)) ** 0.5
+    return (torch.rand(rows, cols, generator=generator, dtype=dtype) * 2.0 - 1.0) * bound
+
+
+class FeatureModel(nn.Module):
+    """Interface between a model and :mod:`msae.train`.
+
+    ``prepare`` turns the raw input into the tensors a training step needs (e.g. the pyramid
+    levels); they are computed once and sliced along dimension 0 for mini-batches.
+    ``loss_terms`` returns the *weighted* terms of the objective, which sum to it.
+    """
+
+    config: ModelConfig
+
+    def prepare(self, x: Tensor) -> dict[str, Tensor]:
+        return {"x": x}
+
+    def loss_terms(self, batch: dict[str, Tensor]) -> dict[str, Tensor]:
+        raise NotImplementedError
+
+    def encode(self, x: Tensor) -> Tensor:
+        """Hidden features used downstream (the classifier's input)."""
+        raise NotImplementedError
+
+    def proximal_step(self, step_size: float) -> None:
+        """Apply the proximal operator of the non-smooth penalty, if any (after a step)."""
+
+    def uses_nonsmooth_penalty(self) -> bool:
+        return False
+
+    def diagnostics(self) -> dict[str, float]:
+        """Cheap per-iteration numbers for callbacks and the history."""
+        return {}

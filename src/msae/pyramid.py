@@ -1,0 +1,131 @@
+"""Gaussian and Laplacian pyramids (Burt and Adelson 1983) of flattened inputs, 1-D or 2-D.
+
+``G_0`` is the input, ``G_{k+1} = REDUCE(G_k)`` (blur with the 5-tap binomial kernel
+[1, 4, 6, 4, 1] / 16, then keep every second sample: Eq. 4 of the paper), and
+``LP_k = G_k - EXPAND(G_{k+1})`` for ``k < N`` with ``LP_N = G_N`` (Eq. 6). ``EXPAND`` inserts
+zeros between samples and blurs with twice the kernel per axis (Eq. 5). Because each ``LP_k`` is
+defined as a difference, ``G_k = LP_k + EXPAND(G_{k+1})`` holds exactly and :func:`collapse`
+recovers the input from its Laplacian pyramid.
+
+Images are flattened channel-major, i.e. ``x.reshape(C, H, W)`` (the layout of CIFAR-10's
+files; C = 1 for grey images); ``image_shape`` is given as ``(H, W, C)``. Vector data (no image
+shape) gets a 1-D pyramid along the feature axis. Borders are padded by replication, which keeps
+values of [0, 1] data inside [0, 1] and works for axes as short as one sample.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+_BINOMIAL = (1.0, 4.0, 6.0, 4.0, 1.0)
+
+
+def _kernel(like: Tensor) -> Tensor:
+    k = torch.tensor(_BINOMIAL, dtype=like.dtype, device=like.device)
+    return k / k.sum()
+
+
+def _blur_axis(x: Tensor, axis: int, kernel: Tensor) -> Tensor:
+    """Convolve every channel of ``x`` (n, C, *spatial) along one spatial axis."""
+    moved = x.movedim(axis, -1)
+    shape = moved.shape
+    flat = moved.reshape(-1, 1, shape[-1])
+    flat = F.pad(flat, (2, 2), mode="replicate")
+    out = F.conv1d(flat, kernel.view(1, 1, -1))
+    return out.reshape(shape).movedim(-1, axis)
+
+
+def _spatial_axes(x: Tensor) -> range:
+    return range(2, x.dim())
+
+
+def _every_other(x: Tensor, axis: int) -> tuple[slice, ...]:
+    """Index of the even positions of ``x`` along ``axis``."""
+    index = [slice(None)] * x.dim()
+    index[axis] = slice(None, None, 2)
+    return tuple(index)
+
+
+def reduce(x: Tensor) -> Tensor:
+    """One REDUCE step on ``x`` of shape (n, C, *spatial): blur, then subsample by two."""
+    kernel = _kernel(x)
+    for axis in _spatial_axes(x):
+        x = _blur_axis(x, axis, kernel)
+        x = x[_every_other(x, axis)]
+    return x
+
+
+def expand(x: Tensor, size: tuple[int, ...]) -> Tensor:
+    """One EXPAND step: upsample ``x`` (n, C, *spatial) to ``size`` by zero insertion + blur."""
+    kernel = 2.0 * _kernel(x)
+    for axis, target in zip(_spatial_axes(x), size, strict=True):
+        shape = list(x.shape)
+        shape[axis] = target
+        up = x.new_zeros(shape)
+        up[_every_other(up, axis)] = x
+        x = _blur_axis(up, axis, kernel)
+    return x
+
+
+@dataclass(frozen=True)
+class Pyramid:
+    """Gaussian and Laplacian levels ``0..N``, each flattened to (n, d_k)."""
+
+    gaussian: list[Tensor]
+    laplacian: list[Tensor]
+    shapes: list[tuple[int, ...]]  # (C, *spatial) of each level
+
+    @property
+    def sizes(self) -> list[int]:
+        return [g.shape[1] for g in self.gaussian]
+
+
+def level_shapes(n_features: int, levels: int, image_shape: tuple[int, ...] | None) -> list[tuple]:
+    """(C, *spatial) shape of each of the ``levels + 1`` pyramid levels."""
+    if image_shape is None:
+        shape: tuple[int, ...] = (1, n_features)
+    else:
+        height, width, channels = image_shape
+        if height * width * channels != n_features:
+            raise ValueError(
+                f"image_shape {tuple(image_shape)} has {height * width * channels} values, "
+                f"but the input has {n_features} features"
+            )
+        shape = (channels, height, width)
+    shapes = [shape]
+    for _ in range(levels):
+        shape = (shape[0], *((s + 1) // 2 for s in shape[1:]))
+        shapes.append(shape)
+    return shapes
+
+
+def build_pyramid(x: Tensor, levels: int, image_shape: tuple[int, ...] | None = None) -> Pyramid:
+    """Gaussian and Laplacian pyramids with ``levels`` reductions of ``x`` (n, d)."""
+    if levels < 0:
+        raise ValueError(f"levels must be >= 0, got {levels}")
+    shapes = level_shapes(x.shape[1], levels, image_shape)
+    current = x.reshape(x.shape[0], *shapes[0])
+    gaussian = [current]
+    for _ in range(levels):
+        current = reduce(current)
+        gaussian.append(current)
+    laplacian = [
+        g - expand(g_next, shape[1:])
+        for g, g_next, shape in zip(gaussian[:-1], gaussian[1:], shapes[:-1], strict=True)
+    ]
+    laplacian.append(gaussian[-1])
+    flat = [t.reshape(x.shape[0], -1) for t in gaussian]
+    return Pyramid(flat, [t.reshape(x.shape[0], -1) for t in laplacian], shapes)
+
+
+def collapse(laplacian: list[Tensor], shapes: list[tuple[int, ...]]) -> Tensor:
+    """Invert a Laplacian pyramid: ``G_N = LP_N``, ``G_k = LP_k + EXPAND(G_{k+1})``."""
+    n = laplacian[0].shape[0]
+    current = laplacian[-1].reshape(n, *shapes[-1])
+    for lp, shape in zip(reversed(laplacian[:-1]), reversed(shapes[:-1]), strict=True):
+        current = lp.reshape(n, *shape) + expand(current, shape[1:])
+    return current.reshape(n, -1)
