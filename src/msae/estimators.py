@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 from numbers import Integral, Real
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from msae import io
 from msae.classify import fit_softmax, softmax_proba
 from msae.models import PRESETS, ModelConfig, build_model, get_preset
 from msae.penalties import SPARSITY_TERMS, WEIGHT_PENALTIES
@@ -83,6 +85,7 @@ class _AutoEncoderParams(BaseEstimator):
         )
 
     def _torch(self, x: np.ndarray) -> torch.Tensor:
+        x = np.require(x, requirements="W")  # torch cannot wrap read-only arrays
         return torch.as_tensor(x, dtype=_DTYPES[self.dtype], device=_resolve_device(self.device))
 
 
@@ -243,6 +246,14 @@ class MSAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _AutoEn
         """Hidden features ``s(W x + b)`` of each row of X."""
         return self._features(X).cpu().numpy()
 
+    def save(self, path: str | Path) -> Path:
+        """Write the fitted model to the directory ``path`` (safetensors + JSON)."""
+        return io.save(self, path)
+
+    @staticmethod
+    def load(path: str | Path) -> MSAETransformer:
+        return io.load(path)
+
     def prune(self) -> MSAETransformer:
         """A smaller copy without the hidden units and inputs whose weight groups are zero.
 
@@ -356,6 +367,7 @@ class MSAEClassifier(ClassifierMixin, _AutoEncoderParams):
         encoder = LabelEncoder().fit(y)
         self.classes_ = encoder.classes_
         self.transformer_ = MSAETransformer(**self._transformer_params()).fit(X)
+        self.n_iter_ = self.transformer_.n_iter_
         self._fit_softmax(self.transformer_._features(X), encoder.transform(y))
         return self
 
@@ -380,7 +392,16 @@ class MSAEClassifier(ClassifierMixin, _AutoEncoderParams):
         return softmax_proba(features, coef, intercept).cpu().numpy()
 
     def predict(self, X: Any) -> np.ndarray:
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)  # checks fitted-ness first
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def save(self, path: str | Path) -> Path:
+        """Write the fitted model to the directory ``path`` (safetensors + JSON)."""
+        return io.save(self, path)
+
+    @staticmethod
+    def load(path: str | Path) -> MSAEClassifier:
+        return io.load(path)
 
     def transform(self, X: Any) -> np.ndarray:
         """Hidden features of X (the classifier's input)."""

@@ -3,7 +3,8 @@
 ``G_0`` is the input, ``G_{k+1} = REDUCE(G_k)`` (blur with the 5-tap binomial kernel
 [1, 4, 6, 4, 1] / 16, then keep every second sample: Eq. 4 of the paper), and
 ``LP_k = G_k - EXPAND(G_{k+1})`` for ``k < N`` with ``LP_N = G_N`` (Eq. 6). ``EXPAND`` inserts
-zeros between samples and blurs with twice the kernel per axis (Eq. 5). Because each ``LP_k`` is
+zeros between samples and blurs with twice the kernel per axis (Eq. 5), so that constants stay
+constant. Because each ``LP_k`` is
 defined as a difference, ``G_k = LP_k + EXPAND(G_{k+1})`` holds exactly and :func:`collapse`
 recovers the input from its Laplacian pyramid.
 
@@ -59,15 +60,23 @@ def reduce(x: Tensor) -> Tensor:
     return x
 
 
+def _upsample_axis(x: Tensor, axis: int, target: int, kernel: Tensor) -> Tensor:
+    """Zero insertion + blur along one axis, after replicating one coarse sample at the left
+    border and two at the right, so that every output sample sees a full kernel."""
+    moved = x.movedim(axis, -1)
+    shape = moved.shape
+    flat = F.pad(moved.reshape(-1, 1, shape[-1]), (1, 2), mode="replicate")
+    up = flat.new_zeros(flat.shape[0], 1, 2 * flat.shape[-1] - 1)
+    up[..., ::2] = flat
+    out = F.conv1d(up, kernel.view(1, 1, -1))[..., :target]
+    return out.reshape(*shape[:-1], target).movedim(-1, axis)
+
+
 def expand(x: Tensor, size: tuple[int, ...]) -> Tensor:
     """One EXPAND step: upsample ``x`` (n, C, *spatial) to ``size`` by zero insertion + blur."""
     kernel = 2.0 * _kernel(x)
     for axis, target in zip(_spatial_axes(x), size, strict=True):
-        shape = list(x.shape)
-        shape[axis] = target
-        up = x.new_zeros(shape)
-        up[_every_other(up, axis)] = x
-        x = _blur_axis(up, axis, kernel)
+        x = _upsample_axis(x, axis, target, kernel)
     return x
 
 

@@ -93,7 +93,7 @@ def _floats(terms: dict[str, Tensor]) -> dict[str, float]:
 
 
 def _fit_lbfgs(model: FeatureModel, data: dict[str, Tensor], cfg: TrainConfig, rec: _Recorder):
-    model.proximal = False
+    model.proximal, model.smooth = False, True
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.LBFGS(
         params,
@@ -143,6 +143,7 @@ def _polish(model: FeatureModel, data: dict, cfg: TrainConfig, params: list[Tens
     model.proximal = True
     step = 1.0
     for _ in range(cfg.polish_iter):
+        step *= 2.0  # let the step grow back after a cautious one
         for p in params:
             p.grad = None
         f0 = _smooth_objective(model, data)
@@ -170,7 +171,7 @@ def _batches(n: int, batch_size: int, generator: torch.Generator) -> Iterator[Te
 
 
 def _fit_adam(model: FeatureModel, data: dict[str, Tensor], cfg: TrainConfig, rec: _Recorder):
-    model.proximal = True
+    model.proximal, model.smooth = True, False
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=cfg.learning_rate)
     generator = torch.Generator().manual_seed(cfg.seed)
@@ -188,7 +189,7 @@ def _fit_adam(model: FeatureModel, data: dict[str, Tensor], cfg: TrainConfig, re
             for k, v in _floats(terms).items():
                 sums[k] = sums.get(k, 0.0) + v * len(index) / n
         rec(epoch, sum(sums.values()), sums)
-    model.proximal = False
+    model.proximal, model.smooth = False, True
 
 
 SOLVERS: dict[str, Callable[[FeatureModel, dict, TrainConfig, _Recorder], None]] = {

@@ -10,6 +10,7 @@ import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
+from msae.data.errors import DatasetError
 from msae.experiments.paper import label
 from msae.experiments.spec import RunSpec
 
@@ -30,9 +31,12 @@ def _digits(split_seed: int) -> Split:
     """scikit-learn's 8x8 digits (1797 images), 70/30 stratified: for smoke tests and demos."""
     X, y = load_digits(return_X_y=True)
     X_tr, X_te, y_tr, y_te = train_test_split(
-        (X / 16.0).astype(np.float32), y.astype(np.int64), test_size=0.3,
-        stratify=y, random_state=split_seed,
-    )  # fmt: skip
+        (X / 16.0).astype(np.float32),
+        y.astype(np.int64),
+        test_size=0.3,
+        stratify=y,
+        random_state=split_seed,
+    )
     return Split(X_tr, y_tr, X_te, y_te, (8, 8, 1), tuple(str(k) for k in range(10)))
 
 
@@ -62,7 +66,7 @@ def missing(name: str, data_dir: str | Path | None, download: bool = False) -> s
         if download and name not in LOCAL_DATASETS:
             _from_registry(name, data_dir, 0, download=True)
         _load(name, data_dir, 0)
-    except OSError as exc:
+    except (DatasetError, OSError) as exc:
         return f"{label(name)} skipped, its files are not available: {exc}"
     return None
 

@@ -8,26 +8,36 @@ from time import perf_counter
 from typing import Any
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
+import torch
 
+from msae.classify import fit_softmax, softmax_proba
 from msae.experiments.data import Split, load_split
 from msae.experiments.paper import RAW
 from msae.experiments.spec import RunSpec
 
 # Run parameters handed to MSAEClassifier when present (None leaves its default).
 ESTIMATOR_PARAMS = ("n_components", "lam", "beta", "rho", "max_iter", "solver", "sparsity", "device")
-SOFTMAX_MAX_ITER = 500
 
 
-def softmax(seed: int) -> LogisticRegression:
-    """The softmax classifier for raw features and for hidden features at checkpoints."""
-    return LogisticRegression(max_iter=SOFTMAX_MAX_ITER, random_state=seed)
+class Softmax:
+    """Softmax regression fitted exactly as MSAEClassifier fits its own (``msae.classify``):
+    the raw-feature floor, and the classifier of the hidden features at checkpoints."""
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> Softmax:
+        labels = torch.as_tensor(np.asarray(y), dtype=torch.long)
+        features = torch.as_tensor(np.asarray(X))
+        self.coef_, self.intercept_ = fit_softmax(features, labels, int(labels.max()) + 1)
+        return self
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        proba = softmax_proba(torch.as_tensor(np.asarray(X)), self.coef_, self.intercept_)
+        return proba.argmax(dim=1).numpy()
 
 
 def make_estimator(spec: RunSpec, split: Split, callbacks: Sequence[Callable] = ()) -> Any:
     """The classifier of ``spec.model``: an MSAEClassifier preset, or softmax on raw features."""
     if spec.model == RAW:
-        return softmax(spec.seed)
+        return Softmax()
     from msae import MSAEClassifier
 
     kwargs = {k: spec.params[k] for k in ESTIMATOR_PARAMS if spec.params.get(k) is not None}
@@ -89,38 +99,34 @@ class Checkpoints:
     Its own time is counted in ``elapsed`` so that it can be taken out of the training time.
     """
 
-    def __init__(self, split: Split, iterations: Sequence[int], seed: int) -> None:
-        self.split, self.iterations, self.seed = split, set(iterations), seed
+    def __init__(self, split: Split, iterations: Sequence[int]) -> None:
+        self.split, self.iterations = split, set(iterations)
         self.curve: list[tuple[int, float]] = []
         self.elapsed = 0.0
 
-    def evaluate(self, iteration: int, transform: Callable[[np.ndarray], np.ndarray]) -> None:
+    def __call__(self, info: Any) -> None:
+        if info.iteration not in self.iterations:
+            return
         start = perf_counter()
         s = self.split
-        clf = softmax(self.seed).fit(transform(s.X_train), s.y_train)
-        self.curve.append((iteration, accuracy(s.y_test, clf.predict(transform(s.X_test)))))
+        y_pred = Softmax().fit(info.transform(s.X_train), s.y_train).predict(info.transform(s.X_test))
+        self.curve.append((info.iteration, accuracy(s.y_test, y_pred)))
         self.elapsed += perf_counter() - start
-
-    def __call__(self, info: Any) -> None:
-        if info.iteration in self.iterations:
-            self.evaluate(info.iteration, info.transform)
 
 
 def curve_run(spec: RunSpec, split: Split) -> tuple[Fitted, dict[str, Any]]:
     """Fit once, evaluating at checkpoints; the metrics hold the accuracy-vs-iteration curve.
 
-    When the optimiser stops before the last checkpoint, the final model is the last point.
+    The last point is the fitted model itself (after any final proximal polish), at the
+    iteration the optimiser stopped: its softmax is the one the classifier fitted.
     """
     max_iter, n_checkpoints = spec.params["max_iter"], spec.params.get("n_checkpoints", 0)
-    checkpoints = Checkpoints(split, checkpoint_iterations(max_iter, n_checkpoints), spec.seed)
+    checkpoints = Checkpoints(split, checkpoint_iterations(max_iter, n_checkpoints)[:-1])
     fitted = fit_predict(spec, split, [checkpoints] if n_checkpoints else [])
-    transformer = fitted.estimator.transformer_
-    n_iter = len(transformer.history_)
-    if n_checkpoints and (not checkpoints.curve or checkpoints.curve[-1][0] < n_iter):
-        checkpoints.evaluate(n_iter, transformer.transform)
     metrics = timed_metrics(fitted, split, fitted.train_time - checkpoints.elapsed)
-    metrics["n_iter"] = n_iter
-    if checkpoints.curve:
-        iterations, accuracies = zip(*checkpoints.curve, strict=True)
-        metrics["curve"] = {"iteration": list(iterations), "accuracy": list(accuracies)}
+    metrics["n_iter"] = n_iter = int(fitted.estimator.n_iter_)
+    if n_checkpoints:
+        curve = [point for point in checkpoints.curve if point[0] < n_iter]
+        curve.append((n_iter, metrics["accuracy"]))
+        metrics["curve"] = {"iteration": [p[0] for p in curve], "accuracy": [p[1] for p in curve]}
     return fitted, metrics

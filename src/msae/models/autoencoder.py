@@ -59,6 +59,8 @@ class AutoEncoder(FeatureModel):
         # True while a proximal solver handles the L2,1 term (it is then left out of the
         # gradient); False for smooth solvers, which differentiate its smoothed form.
         self.proximal = False
+        # True for solvers that need a smooth objective (L-BFGS and its polishing phase).
+        self.smooth = True
         self.last_mean_activation: Tensor | None = None
 
     def _pyramid_sizes(self) -> list[int]:
@@ -90,7 +92,8 @@ class AutoEncoder(FeatureModel):
         if self.proximal and self.uses_nonsmooth_penalty():
             with torch.no_grad():  # reported, but handled by proximal_step
                 return cfg.lam * penalty(self.weight, self.dec_weight)
-        return cfg.lam * penalty(self.weight, self.dec_weight, smoothing=cfg.l21_smoothing)
+        smoothing = cfg.l21_smoothing if self.smooth else 0.0
+        return cfg.lam * penalty(self.weight, self.dec_weight, smoothing=smoothing)
 
     def loss_terms(self, batch: dict[str, Tensor]) -> dict[str, Tensor]:
         cfg = self.config
@@ -103,7 +106,7 @@ class AutoEncoder(FeatureModel):
         if cfg.weight_penalty != "none" and cfg.lam > 0:
             terms["weight"] = self._weight_term()
         if cfg.sparsity != "none" and cfg.beta > 0:
-            smoothing = 0.0 if self.proximal else cfg.sparsity_smoothing
+            smoothing = cfg.sparsity_smoothing if self.smooth else 0.0
             sparsity = SPARSITY_TERMS[cfg.sparsity](y.mean(0), cfg.rho, smoothing)
             terms["sparsity"] = cfg.beta * sparsity
         if self.multipath is not None:

@@ -61,6 +61,10 @@ class FeatureModel(nn.Module):
     """
 
     config: ModelConfig
+    # Set by the solver: ``proximal`` leaves a non-smooth penalty out of the gradient (a
+    # proximal step handles it); ``smooth`` asks for smoothed forms of non-smooth terms.
+    proximal: bool = False
+    smooth: bool = True
 
     def prepare(self, x: Tensor) -> dict[str, Tensor]:
         return {"x": x}

@@ -1,0 +1,159 @@
+"""``msae reproduce`` and ``msae report``, added to an app with :func:`register`."""
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from msae.experiments import config
+from msae.experiments.registry import EXPERIMENTS
+from msae.experiments.store import STORE_NAME, ResultStore
+from msae.experiments.sweep import experiment_config, plan, reproduce
+
+ALL = "all"
+# The choices of the EXPERIMENT argument, from the registry.
+ExperimentName = Enum("ExperimentName", {name: name for name in [*EXPERIMENTS, ALL]}, type=str)
+
+
+class Backend(str, Enum):
+    local = "local"
+    ray = "ray"
+
+
+def _names(values: list[str] | None) -> list[str] | None:
+    """``["mnist,usps", "isolet"]`` -> ``["mnist", "usps", "isolet"]``."""
+    if not values:
+        return None
+    return [name.strip() for value in values for name in value.split(",") if name.strip()]
+
+
+def _flag_layer(**flags: Any) -> dict[str, Any]:
+    """The config layer of the command-line flags that were given.
+
+    Hyperparameter flags override every dataset and lift the --quick cap of their key.
+    """
+    names = {
+        "lam": "lam",
+        "beta": "beta",
+        "iterations": "max_iter",
+        "hidden": "n_components",
+        "rho": "rho",
+        "solver": "solver",
+    }
+    override = {key: flags[flag] for flag, key in names.items() if flags[flag] is not None}
+    base = {k: flags[k] for k in ("data_dir", "device") if flags[k] is not None}
+    top = {
+        "repeats": flags["repeats"],
+        "datasets": _names(flags["datasets"]),
+        "models": _names(flags["models"]),
+    }
+    layer = {k: v for k, v in top.items() if v is not None}
+    return layer | {"base": base, "override": override, "caps": dict.fromkeys(override)}
+
+
+def reproduce_command(
+    experiment: Annotated[
+        ExperimentName,
+        typer.Argument(help="The table or figure of the paper to reproduce (all: each in turn)."),
+    ],
+    out: Annotated[Path, typer.Option(help="Output directory (results.sqlite, report).")] = Path(
+        "results"
+    ),
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Dataset directory (default: $MSAE_DATA).")
+    ] = None,
+    repeats: Annotated[int | None, typer.Option(help="Seeds per configuration.")] = None,
+    datasets: Annotated[list[str] | None, typer.Option(help="Comma-separated datasets.")] = None,
+    models: Annotated[
+        list[str] | None, typer.Option(help="Comma-separated models (presets, raw).")
+    ] = None,
+    quick: Annotated[
+        bool, typer.Option(help="Reduced size: subsampled data, few iterations.")
+    ] = False,
+    backend: Annotated[Backend, typer.Option(help="Where runs execute.")] = Backend.local,
+    workers: Annotated[int, typer.Option(min=1, help="Parallel runs (processes or Ray CPUs).")] = 1,
+    ray_address: Annotated[str | None, typer.Option(help="Join this Ray cluster.")] = None,
+    device: Annotated[str | None, typer.Option(help="Torch device of the models.")] = None,
+    config_file: Annotated[
+        Path | None, typer.Option("--config", help="JSON or TOML config layer.")
+    ] = None,
+    assignments: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="KEY=VALUE (dotted, JSON value), e.g. hyper.usps.lam=1e-4."),
+    ] = None,
+    lam: Annotated[float | None, typer.Option(help="λ (weight penalty) for every dataset.")] = None,
+    beta: Annotated[float | None, typer.Option(help="β (sparsity) for every dataset.")] = None,
+    iterations: Annotated[
+        int | None, typer.Option(help="Optimiser iterations for every dataset.")
+    ] = None,
+    hidden: Annotated[int | None, typer.Option(help="Hidden size for every dataset.")] = None,
+    rho: Annotated[float | None, typer.Option(help="Target mean activation ρ.")] = None,
+    solver: Annotated[str | None, typer.Option(help="lbfgs or adam.")] = None,
+    download: Annotated[bool, typer.Option(help="Download datasets that are missing.")] = False,
+    dry_run: Annotated[bool, typer.Option(help="List the runs, run nothing.")] = False,
+) -> None:
+    """Run an experiment of the paper; finished runs are skipped, so a killed sweep resumes."""
+    console = Console()
+    layers = [config.load_file(config_file)] if config_file else []
+    layers.append(
+        _flag_layer(
+            repeats=repeats,
+            datasets=datasets,
+            models=models,
+            lam=lam,
+            beta=beta,
+            iterations=iterations,
+            hidden=hidden,
+            rho=rho,
+            solver=solver,
+            data_dir=None if data_dir is None else str(data_dir),
+            device=device,
+        )
+    )
+    layers.append(config.parse_assignments(assignments or []))
+    failed = 0
+    for name in EXPERIMENTS if experiment.value == ALL else [experiment.value]:
+        console.rule(f"{name}: {EXPERIMENTS[name].title}")
+        cfg = experiment_config(name, quick, *layers)
+        if dry_run:
+            specs = plan(name, cfg, download, console)
+            with ResultStore(out) as store:
+                done = store.finished(s.key for s in specs)
+            console.print(f"{len(specs)} runs, {len(done)} already in {out / STORE_NAME}")
+            continue
+        summary = reproduce(name, cfg, out, backend.value, workers, ray_address, download, console)
+        console.print(
+            f"{summary.total} runs ({summary.skipped} already done, {summary.failed} failed) "
+            f"in {out / STORE_NAME}"
+        )
+        failed += summary.failed
+    if not dry_run:
+        console.print(f"Report: msae report --out {out}")
+    if failed:
+        raise typer.Exit(1)
+
+
+def report_command(
+    out: Annotated[Path, typer.Option(help="Output directory holding results.sqlite.")] = Path(
+        "results"
+    ),
+    experiments: Annotated[
+        list[str] | None, typer.Option(help="Comma-separated experiments.")
+    ] = None,
+) -> None:
+    """Write report.md and figures/*.png: our results beside the paper's."""
+    from msae.report import write_report
+
+    try:
+        path = write_report(out, _names(experiments))
+    except FileNotFoundError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--out") from exc
+    Console().print(f"Wrote {path}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``reproduce`` and ``report`` commands to ``app``."""
+    app.command("reproduce")(reproduce_command)
+    app.command("report")(report_command)

@@ -1,0 +1,136 @@
+"""Results store: one SQLite row per finished run, keyed by the hash of its spec.
+
+Each row is written in its own transaction, the database is in WAL mode with a busy timeout,
+so several processes can write at once and a sweep killed at any point loses at most the
+runs in flight; re-running it skips the rows already there.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from msae.experiments.spec import RunSpec, canonical_json
+
+STORE_NAME = "results.sqlite"
+BUSY_TIMEOUT_MS = 60_000
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    key TEXT PRIMARY KEY,
+    experiment TEXT NOT NULL,
+    dataset TEXT NOT NULL,
+    model TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    params TEXT NOT NULL,
+    status TEXT NOT NULL,
+    metrics TEXT NOT NULL,
+    error TEXT,
+    train_time REAL,
+    test_time REAL,
+    version TEXT,
+    git_commit TEXT,
+    env TEXT NOT NULL,
+    finished_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS runs_experiment ON runs (experiment, status);
+"""
+
+
+@dataclass(frozen=True)
+class Row:
+    """A stored run; ``env`` says where it ran (host, backend, workers, Python, torch)."""
+
+    key: str
+    experiment: str
+    dataset: str
+    model: str
+    seed: int
+    params: dict[str, Any]
+    status: str
+    metrics: dict[str, Any]
+    error: str | None
+    train_time: float | None
+    test_time: float | None
+    version: str | None
+    git_commit: str | None
+    env: dict[str, Any]
+    finished_at: float
+
+
+class ResultStore:
+    """The ``results.sqlite`` of an output directory."""
+
+    def __init__(self, out_dir: str | Path) -> None:
+        self.path = Path(out_dir) / STORE_NAME
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
+        self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self._conn.execute("PRAGMA journal_mode = WAL")
+        with self._conn:
+            self._conn.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> ResultStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def finished(self, keys: Iterable[str] | None = None) -> set[str]:
+        """Keys of the successful runs (among ``keys`` when given)."""
+        found = {k for (k,) in self._conn.execute("SELECT key FROM runs WHERE status = 'ok'")}
+        return found if keys is None else found & set(keys)
+
+    def write(self, spec: RunSpec, outcome: dict[str, Any], env: dict[str, Any]) -> None:
+        """Store a run's outcome (``status``, ``metrics``, ``error``) in one transaction.
+
+        ``train_time`` and ``test_time`` move from the metrics to their own columns, so the
+        metrics of a seeded run are the same every time it runs; ``version`` and
+        ``git_commit`` move from ``env`` likewise.
+        """
+        metrics, env = dict(outcome.get("metrics", {})), dict(env)
+        times = metrics.pop("train_time", None), metrics.pop("test_time", None)
+        source = env.pop("version", None), env.pop("git_commit", None)
+        with self._conn:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    spec.key,
+                    spec.experiment,
+                    spec.dataset,
+                    spec.model,
+                    spec.seed,
+                    canonical_json(spec.params),
+                    outcome["status"],
+                    canonical_json(metrics),
+                    outcome.get("error"),
+                    *times,
+                    *source,
+                    canonical_json(env),
+                    time.time(),
+                ),
+            )
+
+    def rows(self, experiment: str | None = None, status: str | None = "ok") -> list[Row]:
+        """Stored runs, oldest first, filtered by experiment and status (None: any)."""
+        columns = ", ".join(f.name for f in fields(Row))
+        cursor = self._conn.execute(
+            f"SELECT {columns} FROM runs WHERE (? IS NULL OR experiment = ?)"
+            " AND (? IS NULL OR status = ?) ORDER BY finished_at",
+            (experiment, experiment, status, status),
+        )
+        return [_decode(Row(*values)) for values in cursor]
+
+
+def _decode(row: Row) -> Row:
+    """The row with its JSON columns parsed."""
+    decoded = {name: json.loads(getattr(row, name)) for name in ("params", "metrics", "env")}
+    return replace(row, **decoded)

@@ -1,0 +1,54 @@
+"""``msae reproduce``: resolve an experiment's config, list its runs, execute, store."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from msae.experiments import config
+from msae.experiments.backends import Summary, execute
+from msae.experiments.data import missing
+from msae.experiments.registry import EXPERIMENTS
+from msae.experiments.spec import RunSpec
+from msae.experiments.store import ResultStore
+
+
+def experiment_config(name: str, quick: bool = False, *layers: Mapping[str, Any]) -> dict[str, Any]:
+    """The config of experiment ``name``: its defaults, then --quick, then ``layers``."""
+    experiment = EXPERIMENTS[name]
+    return config.resolve(experiment.defaults, experiment.quick if quick else None, *layers)
+
+
+def plan(
+    name: str, cfg: Mapping[str, Any], download: bool = False, console: Console | None = None
+) -> list[RunSpec]:
+    """The runs of experiment ``name``, leaving out (with a message) datasets not on disk."""
+    console = console or Console()
+    present = []
+    for dataset in cfg["datasets"]:
+        reason = missing(dataset, config.dataset_params(cfg, dataset).get("data_dir"), download)
+        if reason:
+            console.print(f"[yellow]{reason}[/]")
+        else:
+            present.append(dataset)
+    return EXPERIMENTS[name].expand({**cfg, "datasets": present})
+
+
+def reproduce(
+    name: str,
+    cfg: Mapping[str, Any],
+    out_dir: str | Path,
+    backend: str = "local",
+    workers: int = 1,
+    ray_address: str | None = None,
+    download: bool = False,
+    console: Console | None = None,
+) -> Summary:
+    """Run experiment ``name`` into ``out_dir/results.sqlite``, skipping finished runs."""
+    console = console or Console()
+    specs = plan(name, cfg, download, console)
+    with ResultStore(out_dir) as store:
+        return execute(specs, store, backend, workers, ray_address, console)

@@ -1,0 +1,86 @@
+"""Fig. 16: training and test time of every model on every dataset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from msae.experiments import config, reporting
+from msae.experiments.experiment import Experiment
+from msae.experiments.paper import DATASETS, MODELS, label
+from msae.experiments.runner import accuracy_run
+from msae.experiments.store import Row
+
+NAME = "timing"
+LARGE = ("mnist", "fashion-mnist", "cifar10")  # Fig. 16a; the others are in Fig. 16b
+
+
+def expand(cfg: dict) -> list:
+    return config.expand(NAME, cfg)
+
+
+def _bars(ax, times: dict, datasets: list[str], models: list[str], ylabel: str) -> None:
+    width = 0.8 / len(models)
+    x = np.arange(len(datasets))
+    for k, model in enumerate(models):
+        heights = [times.get((d, model), np.nan) for d in datasets]
+        ax.bar(
+            x + (k - (len(models) - 1) / 2) * width,
+            heights,
+            width,
+            label=label(model),
+            color=reporting.style(model)["color"],
+        )
+    ax.set_xticks(x, reporting.labelled(datasets))
+    ax.set_ylabel(ylabel)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=7)
+
+
+def report(rows: list[Row], fig_dir: Path) -> str:
+    datasets, models = reporting.datasets_of(rows), reporting.models_of(rows)
+    cells = reporting.group(rows, lambda r: (r.dataset, r.model))
+    train = {k: reporting.mean_std([r.train_time for r in rs])[0] for k, rs in cells.items()}
+    test = {k: reporting.mean_std([r.test_time for r in rs])[0] for k, rs in cells.items()}
+    groups = [
+        ("training time (s)", [d for d in datasets if d in LARGE], train),
+        ("training time (s)", [d for d in datasets if d not in LARGE], train),
+        ("testing time (s)", datasets, test),
+    ]
+    groups = [g for g in groups if g[1]]
+    fig, axes = reporting.panels(len(groups), ncols=1, size=(max(7.0, 1.8 * len(datasets)), 3.6))
+    for i, (ax, (ylabel, names, times)) in enumerate(zip(axes, groups, strict=True)):
+        _bars(ax, times, names, models, ylabel)
+        reporting.panel_title(ax, i, ylabel.split(" (")[0])
+    body = [
+        [label(d), label(m), f"{train[d, m]:.2f}", f"{test[d, m]:.3f}"]
+        for d in datasets
+        for m in models
+        if (d, m) in train
+    ]
+    workers = sorted({r.env.get("workers", 1) for r in rows})
+    warning = (
+        f"\n**Note:** these runs shared the machine ({max(workers)} workers at once): rerun with "
+        "`--workers 1` for clean timings.\n"
+        if max(workers) > 1
+        else ""
+    )
+    caption = "Fig. 16: training and testing time of the models on each dataset"
+    return (
+        "Mean wall-clock seconds over seeds; training includes the softmax, testing is the "
+        f"prediction of the whole test split.\n{warning}\n"
+        f"{reporting.md_table(['dataset', 'model', 'train s', 'test s'], body)}\n"
+        f"{reporting.save(fig, fig_dir, 'fig16_timing.png', caption)}"
+    )
+
+
+EXPERIMENT = Experiment(
+    name=NAME,
+    title="Fig. 16: computational time",
+    expand=expand,
+    run_one=accuracy_run,
+    report=report,
+    defaults={"datasets": list(DATASETS), "models": list(MODELS), "repeats": 3},
+    quick={"repeats": 1},
+)

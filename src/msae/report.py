@@ -1,0 +1,66 @@
+"""``msae report``: the stored results beside the paper's, as Markdown and PNG figures."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from msae.experiments.paper import label, paper_values
+from msae.experiments.registry import EXPERIMENTS
+from msae.experiments.reporting import group, md_table
+from msae.experiments.store import STORE_NAME, ResultStore, Row
+
+REPORT_NAME = "report.md"
+FIGURES = "figures"
+# Run parameters worth showing beside every experiment (the others are in the store).
+SHOWN_PARAMS = ("n_components", "lam", "beta", "rho", "max_iter", "solver", "n_train", "n_test")
+
+
+def settings_table(rows: Iterable[Row]) -> str:
+    """Per dataset, the run parameters and their values (several where the experiment varies)."""
+    body = []
+    for dataset, runs in group(rows, lambda r: r.dataset).items():
+        values = {k: sorted({str(r.params.get(k)) for r in runs}) for k in SHOWN_PARAMS}
+        body.append(
+            [
+                label(dataset),
+                *(", ".join(v) if len(v) <= 3 else f"{len(v)} values" for v in values.values()),
+            ]
+        )
+    return md_table(["dataset", *SHOWN_PARAMS], body)
+
+
+def _header(rows: list[Row], failed: int) -> str:
+    sources = sorted({f"{r.version} ({(r.git_commit or 'no git commit')[:10]})" for r in rows})
+    now = datetime.datetime.now().isoformat(timespec="seconds")
+    failures = (
+        f", {failed} failed (not shown; rerun `msae reproduce` to retry them)" if failed else ""
+    )
+    return (
+        "# LR21-MSAE: reproduction report\n\n"
+        f"Paper: {paper_values()['source']['citation']}\n\n"
+        f"Generated {now} from `{STORE_NAME}`: {len(rows)} runs{failures}; "
+        f"msae {', '.join(sources) or '-'}.\n"
+    )
+
+
+def write_report(out_dir: str | Path, experiments: Sequence[str] | None = None) -> Path:
+    """Write ``out_dir/report.md`` and ``out_dir/figures/*.png`` from ``out_dir``'s store."""
+    out_dir = Path(out_dir)
+    if not (out_dir / STORE_NAME).exists():
+        raise FileNotFoundError(f"no {STORE_NAME} in {out_dir}: run `msae reproduce` first")
+    with ResultStore(out_dir) as store:
+        rows, failed = store.rows(), len(store.rows(status="error"))
+    by_experiment = group(rows, lambda r: r.experiment)
+    sections = [_header(rows, failed)]
+    for name in experiments or EXPERIMENTS:
+        if name in by_experiment:
+            experiment, runs = EXPERIMENTS[name], by_experiment[name]
+            sections.append(
+                f"## {experiment.title}\n\n`msae reproduce {name}`, {len(runs)} runs with:\n\n"
+                f"{settings_table(runs)}\n{experiment.report(runs, out_dir / FIGURES)}"
+            )
+    path = out_dir / REPORT_NAME
+    path.write_text("\n".join(sections))
+    return path

@@ -1,0 +1,58 @@
+import pytest
+import torch
+
+from msae.pyramid import build_pyramid, collapse, expand, level_shapes, reduce
+
+
+def test_reduce_known_answer_1d():
+    # A constant signal stays constant; a ramp is blurred symmetrically away from borders.
+    x = torch.ones(1, 1, 8, dtype=torch.float64)
+    assert torch.allclose(reduce(x), torch.ones(1, 1, 4, dtype=torch.float64))
+    ramp = torch.arange(9, dtype=torch.float64).view(1, 1, 9)
+    # Interior samples of a linear ramp are preserved by the symmetric binomial kernel.
+    assert reduce(ramp)[0, 0, 1:4].tolist() == pytest.approx([2.0, 4.0, 6.0])
+
+
+def test_reduce_known_answer_impulse_2d():
+    x = torch.zeros(1, 1, 5, 5, dtype=torch.float64)
+    x[0, 0, 2, 2] = 1.0
+    g = reduce(x)
+    assert g.shape == (1, 1, 3, 3)
+    k = torch.tensor([1, 4, 6, 4, 1], dtype=torch.float64) / 16
+    # The centre sample of the output sits on the impulse: weight 6/16 * 6/16.
+    assert g[0, 0, 1, 1].item() == pytest.approx((k[2] * k[2]).item())
+    assert g[0, 0, 0, 0].item() == pytest.approx((k[0] * k[0]).item())
+
+
+@pytest.mark.parametrize("size", [(8, 8), (7, 7), (8, 7)])
+def test_expand_of_constant_is_constant_up_to_the_borders(size):
+    coarse = tuple((s + 1) // 2 for s in size)
+    up = expand(torch.full((1, 1, *coarse), 0.7, dtype=torch.float64), size)
+    assert up.shape[2:] == size
+    assert torch.allclose(up, torch.full((1, 1, *size), 0.7, dtype=torch.float64))
+
+
+@pytest.mark.parametrize(
+    ("d", "shape", "levels"), [(784, (28, 28, 1), 2), (3072, (32, 32, 3), 3), (7, None, 2),
+                               (617, None, 4), (256, (16, 16, 1), 3)]
+)  # fmt: skip
+def test_laplacian_pyramid_reconstructs_input_exactly(d, shape, levels):
+    x = torch.rand(4, d, dtype=torch.float64)
+    pyr = build_pyramid(x, levels, shape)
+    assert len(pyr.gaussian) == len(pyr.laplacian) == levels + 1
+    assert torch.allclose(collapse(pyr.laplacian, pyr.shapes), x, atol=1e-12)
+    assert torch.equal(pyr.gaussian[0], x)
+    assert torch.equal(pyr.laplacian[-1], pyr.gaussian[-1])
+
+
+def test_level_shapes_and_value_range():
+    assert level_shapes(784, 2, (28, 28, 1)) == [(1, 28, 28), (1, 14, 14), (1, 7, 7)]
+    assert level_shapes(7, 3, None) == [(1, 7), (1, 4), (1, 2), (1, 1)]
+    x = torch.rand(3, 784)
+    for g in build_pyramid(x, 2, (28, 28, 1)).gaussian:
+        assert g.min() >= 0 and g.max() <= 1
+
+
+def test_wrong_image_shape_is_a_clear_error():
+    with pytest.raises(ValueError, match="has 100 values, but the input has 784"):
+        build_pyramid(torch.rand(2, 784), 2, (10, 10, 1))
