@@ -60,9 +60,9 @@ def test_l21_zeroes_whole_groups_at_large_lambda_and_prune_keeps_features(digits
 
 
 def test_prune_folds_dead_units_into_the_decoder_bias():
-    from msae.models import ModelConfig, build_model, get_preset
-
     import torch
+
+    from msae.models import ModelConfig, build_model, get_preset
 
     cfg = ModelConfig(n_features=6, n_components=4, weight_penalty="l21", lam=1.0)
     model = build_model(cfg, get_preset("lr21-sae"), 0, torch.float64)
@@ -141,6 +141,10 @@ def test_save_load_round_trip_gives_identical_outputs(digits, tmp_path, pruned):
 
 def test_callbacks_see_every_iteration(digits):
     seen = []
-    MSAETransformer(8, max_iter=7, callbacks=[lambda info: seen.append(
-        (info.iteration, info.transform(digits[0][:3]).shape))], random_state=0).fit(digits[0])
+    MSAETransformer(
+        8,
+        max_iter=7,
+        callbacks=[lambda info: seen.append((info.iteration, info.transform(digits[0][:3]).shape))],
+        random_state=0,
+    ).fit(digits[0])
     assert seen == [(i, (3, 8)) for i in range(1, 8)]

@@ -56,3 +56,13 @@ def test_level_shapes_and_value_range():
 def test_wrong_image_shape_is_a_clear_error():
     with pytest.raises(ValueError, match="has 100 values, but the input has 784"):
         build_pyramid(torch.rand(2, 784), 2, (10, 10, 1))
+
+
+def test_colour_images_are_read_channel_last():
+    # A 2 x 2 RGB image flattened as (H, W, C): red channel 1, green 0, blue 0.5 everywhere.
+    pixel = torch.tensor([1.0, 0.0, 0.5], dtype=torch.float64)
+    x = pixel.repeat(4).view(1, 12)
+    pyr = build_pyramid(x, 1, (2, 2, 3))
+    assert pyr.shapes == [(3, 2, 2), (3, 1, 1)]
+    torch.testing.assert_close(pyr.gaussian[1], pixel.view(1, 3))
+    torch.testing.assert_close(pyr.laplacian[0], torch.zeros(1, 12, dtype=torch.float64))

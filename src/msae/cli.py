@@ -46,7 +46,9 @@ def demo(
     x = (x / 16.0).astype(np.float32)
     x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=0.25, stratify=y, random_state=seed)
     names = [p.strip() for p in presets.split(",") if p.strip()]
-    table = Table(title=f"digits: {len(x_tr)} train / {len(x_te)} test, {n_components} hidden units")
+    table = Table(
+        title=f"digits: {len(x_tr)} train / {len(x_te)} test, {n_components} hidden units"
+    )
     for column in ("model", "test accuracy", "train time (s)", "iterations"):
         table.add_column(column, justify="left" if column == "model" else "right")
     start = time.perf_counter()

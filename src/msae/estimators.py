@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from numbers import Integral, Real
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -147,7 +147,7 @@ class MSAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _AutoEn
     model_ : torch.nn.Module
     """
 
-    _parameter_constraints: dict = dict(_AE_CONSTRAINTS)
+    _parameter_constraints: ClassVar[dict] = dict(_AE_CONSTRAINTS)
 
     def __init__(
         self,
@@ -303,7 +303,7 @@ class MSAEClassifier(ClassifierMixin, _AutoEncoderParams):
     intercept_ : ndarray (n_classes,)
     """
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict] = {
         **_AE_CONSTRAINTS,
         "classifier_alpha": [Interval(Real, 0, None, closed="left")],
         "classifier_max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -402,9 +402,3 @@ class MSAEClassifier(ClassifierMixin, _AutoEncoderParams):
     @staticmethod
     def load(path: str | Path) -> MSAEClassifier:
         return io.load(path)
-
-    def transform(self, X: Any) -> np.ndarray:
-        """Hidden features of X (the classifier's input)."""
-        check_is_fitted(self, "transformer_")
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        return self.transformer_.transform(X)

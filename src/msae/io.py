@@ -33,7 +33,9 @@ def save(estimator: Any, path: str | Path) -> Path:
     params = {k: v for k, v in estimator.get_params().items() if k != "callbacks"}
     if isinstance(params.get("random_state"), np.random.RandomState):
         params["random_state"] = None
-    tensors = {f"ae.{k}": v.detach().cpu().contiguous() for k, v in transformer.model_.state_dict().items()}
+    tensors = {
+        f"ae.{k}": v.detach().cpu().contiguous() for k, v in transformer.model_.state_dict().items()
+    }
     meta: dict[str, Any] = {
         "format": _FORMAT,
         "class": type(estimator).__name__,
@@ -74,7 +76,9 @@ def load(path: str | Path) -> Any:
         **{k: v for k, v in params.items() if k in MSAETransformer._get_param_names()}
     )
     config = ModelConfig.from_dict(meta["model_config"])
-    state = {k[3:]: v for k, v in tensors.items() if k.startswith("ae.") and k != "ae.mean_activation"}
+    state = {
+        k[3:]: v for k, v in tensors.items() if k.startswith("ae.") and k != "ae.mean_activation"
+    }
     model = build_model(config, get_preset(params["preset"]), 0, state["weight"].dtype)
     model.load_state_dict(state)
     model.eval().to(torch.device("cpu"))

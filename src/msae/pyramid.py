@@ -8,8 +8,9 @@ constant. Because each ``LP_k`` is
 defined as a difference, ``G_k = LP_k + EXPAND(G_{k+1})`` holds exactly and :func:`collapse`
 recovers the input from its Laplacian pyramid.
 
-Images are flattened channel-major, i.e. ``x.reshape(C, H, W)`` (the layout of CIFAR-10's
-files; C = 1 for grey images); ``image_shape`` is given as ``(H, W, C)``. Vector data (no image
+Images are flattened channel-last, i.e. ``x.reshape(H, W, C)`` with ``image_shape = (H, W, C)``
+(C = 1 for grey images; :mod:`msae.data` lays CIFAR-10 out this way); every level is flattened
+the same way. Vector data (no image
 shape) gets a 1-D pyramid along the feature axis. Borders are padded by replication, which keeps
 values of [0, 1] data inside [0, 1] and works for axes as short as one sample.
 """
@@ -112,12 +113,23 @@ def level_shapes(n_features: int, levels: int, image_shape: tuple[int, ...] | No
     return shapes
 
 
+def _unflatten(x: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """(n, d) rows laid out channel-last -> (n, C, *spatial)."""
+    channels, *spatial = shape
+    return x.reshape(x.shape[0], *spatial, channels).movedim(-1, 1)
+
+
+def _flatten(x: Tensor) -> Tensor:
+    """(n, C, *spatial) -> (n, d) rows laid out channel-last."""
+    return x.movedim(1, -1).reshape(x.shape[0], -1)
+
+
 def build_pyramid(x: Tensor, levels: int, image_shape: tuple[int, ...] | None = None) -> Pyramid:
     """Gaussian and Laplacian pyramids with ``levels`` reductions of ``x`` (n, d)."""
     if levels < 0:
         raise ValueError(f"levels must be >= 0, got {levels}")
     shapes = level_shapes(x.shape[1], levels, image_shape)
-    current = x.reshape(x.shape[0], *shapes[0])
+    current = _unflatten(x, shapes[0])
     gaussian = [current]
     for _ in range(levels):
         current = reduce(current)
@@ -127,14 +139,12 @@ def build_pyramid(x: Tensor, levels: int, image_shape: tuple[int, ...] | None = 
         for g, g_next, shape in zip(gaussian[:-1], gaussian[1:], shapes[:-1], strict=True)
     ]
     laplacian.append(gaussian[-1])
-    flat = [t.reshape(x.shape[0], -1) for t in gaussian]
-    return Pyramid(flat, [t.reshape(x.shape[0], -1) for t in laplacian], shapes)
+    return Pyramid([_flatten(t) for t in gaussian], [_flatten(t) for t in laplacian], shapes)
 
 
 def collapse(laplacian: list[Tensor], shapes: list[tuple[int, ...]]) -> Tensor:
     """Invert a Laplacian pyramid: ``G_N = LP_N``, ``G_k = LP_k + EXPAND(G_{k+1})``."""
-    n = laplacian[0].shape[0]
-    current = laplacian[-1].reshape(n, *shapes[-1])
+    current = _unflatten(laplacian[-1], shapes[-1])
     for lp, shape in zip(reversed(laplacian[:-1]), reversed(shapes[:-1]), strict=True):
-        current = lp.reshape(n, *shape) + expand(current, shape[1:])
-    return current.reshape(n, -1)
+        current = _unflatten(lp, shape) + expand(current, shape[1:])
+    return _flatten(current)

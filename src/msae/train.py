@@ -60,8 +60,7 @@ Callback = Callable[[IterationInfo], None]
 
 def evaluate(model: FeatureModel, batch: dict[str, Tensor], iteration: int) -> tuple[Tensor, dict]:
     """Objective and its terms; stops with a clear error if any term is not finite."""
-    terms = model.loss_terms(batch)
-    loss = sum(terms.values())
+    loss, terms = model.objective(batch)
     if not torch.isfinite(loss):
         bad = [name for name, value in terms.items() if not torch.isfinite(value)]
         raise TrainingDivergedError(
@@ -116,6 +115,7 @@ def _fit_lbfgs(model: FeatureModel, data: dict[str, Tensor], cfg: TrainConfig, r
             last["loss"], last["terms"] = loss.item(), terms
             return loss
 
+        model.new_iteration()  # e.g. the VAE's noise: fixed within one line search
         opt.step(closure)
         loss = float(last["loss"])
         rec(iteration, loss, _floats(last["terms"]))
@@ -127,15 +127,20 @@ def _fit_lbfgs(model: FeatureModel, data: dict[str, Tensor], cfg: TrainConfig, r
         with torch.no_grad():
             loss, terms = evaluate(model, data, iteration)
         rec.history.append(
-            {"iteration": iteration, "loss": loss.item(), **_floats(terms),
-             **model.diagnostics(), "polish_steps": cfg.polish_iter}
+            {
+                "iteration": iteration,
+                "loss": loss.item(),
+                **_floats(terms),
+                **model.diagnostics(),
+                "polish_steps": cfg.polish_iter,
+            }
         )
 
 
 def _smooth_objective(model: FeatureModel, data: dict[str, Tensor]) -> Tensor:
-    terms = model.loss_terms(data)
-    terms.pop("weight", None)  # the non-smooth part, handled by the proximal step
-    return sum(terms.values())
+    loss, terms = model.objective(data)
+    # The non-smooth part is handled by the proximal step (and carries no gradient here).
+    return loss - terms["weight"].detach() if "weight" in terms else loss
 
 
 def _polish(model: FeatureModel, data: dict, cfg: TrainConfig, params: list[Tensor]) -> None:
@@ -182,6 +187,7 @@ def _fit_adam(model: FeatureModel, data: dict[str, Tensor], cfg: TrainConfig, re
             index = index.to(next(iter(data.values())).device)
             batch = {k: v.index_select(0, index) for k, v in data.items()}
             opt.zero_grad(set_to_none=True)
+            model.new_iteration()
             loss, terms = evaluate(model, batch, epoch)
             loss.backward()
             opt.step()

@@ -6,9 +6,12 @@ import gzip
 import pickle
 import struct
 import tarfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+
+from msae.data import DatasetInfo
 
 CIFAR_TRAIN = [f"data_batch_{i}" for i in range(1, 6)]
 CIFAR_ALL = [*CIFAR_TRAIN, "test_batch"]
@@ -65,9 +68,7 @@ def lzw_compress(data: bytes, max_bits: int = 16) -> bytes:
 
 
 def idx_bytes(array: np.ndarray) -> bytes:
-    header = struct.pack(">HBB", 0, 0x08, array.ndim) + struct.pack(
-        f">{array.ndim}I", *array.shape
-    )
+    header = struct.pack(">HBB", 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
     return header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
 
 
@@ -172,3 +173,12 @@ def pendigits_text(n: int, seed: int = 0) -> str:
         values = rng.integers(0, 101, 16)
         rows.append(",".join(f"{v:3d}" for v in [*values, i % 10]))
     return "\n".join(rows) + "\n"
+
+
+def without_checksums(info: DatasetInfo, **changes: object) -> DatasetInfo:
+    """``info`` with every digest removed (so synthetic files pass), and ``changes`` applied."""
+    layouts = tuple(
+        replace(lay, files=tuple(replace(f, known_hash=None, content_hashes=()) for f in lay.files))
+        for lay in info.layouts
+    )
+    return replace(info, layouts=layouts, **changes)

@@ -102,7 +102,10 @@ def _put(raw: Splits, index: int, batch: Batch) -> None:
     """Copy batch ``index`` (0-4 train, 5 test) into place, channel-major to (H, W, C)."""
     labels, pixels = batch
     n = len(labels)
-    X, y, start = (raw.X_train, raw.y_train, index * n) if index < 5 else (raw.X_test, raw.y_test, 0)
+    if index < 5:
+        X, y, start = raw.X_train, raw.y_train, index * n
+    else:
+        X, y, start = raw.X_test, raw.y_test, 0
     X[start : start + n].reshape(n, SIDE, SIDE, CHANNELS)[...] = pixels.reshape(
         n, CHANNELS, SIDE, SIDE
     ).transpose(0, 2, 3, 1)
@@ -117,10 +120,10 @@ def _read_loose(paths: Sequence[Path], info: DatasetInfo, decode: Decoder) -> Sp
 
 
 def _read_archive(path: Path, info: DatasetInfo, names: Sequence[str], decode: Decoder) -> Splits:
-    """Read the batches from a .tar.gz in archive order, wherever they sit inside it."""
+    """Read the batches from a tar archive (gzipped or not) in archive order, at any depth."""
     raw, sizes, todo = _empty(info), _batch_sizes(info), set(names)
     try:
-        with tarfile.open(path, "r:gz") as tar:
+        with tarfile.open(path, "r:*") as tar:
             for member in tar:
                 name = member.name.rsplit("/", 1)[-1]
                 if member.isfile() and name in todo:
@@ -129,7 +132,7 @@ def _read_archive(path: Path, info: DatasetInfo, names: Sequence[str], decode: D
                     _put(raw, index, decode(path, data, sizes[index], info.n_classes, member.name))
                     todo.discard(name)
     except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
-        raise bad_file(path, "a complete .tar.gz archive", f"a damaged one ({exc})") from exc
+        raise bad_file(path, "a complete tar archive", f"a damaged one ({exc})") from exc
     if todo:
         raise bad_file(path, f"members {', '.join(names)}", f"no {', '.join(sorted(todo))}")
     return raw

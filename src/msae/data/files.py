@@ -43,8 +43,8 @@ class FileSpec:
         names: list[str] = []
         for name in (self.name, *self.aliases):
             stem = next((name[: -len(s)] for s in COMPRESSED if name.endswith(s)), name)
-            names += [n for n in (name, stem, stem + ".gz", stem + ".Z") if n not in names]
-        return names
+            names += (name, stem, stem + ".gz", stem + ".Z")
+        return list(dict.fromkeys(names))
 
 
 class Splits(NamedTuple):
@@ -116,28 +116,32 @@ def _file_chunks(path: Path) -> Iterator[bytes]:
 def verify(path: Path, spec: FileSpec) -> bool:
     """Check ``path`` against the digests of ``spec``; raise DatasetError on a mismatch.
 
-    The content digests are used when there are any (any compression of the file passes);
-    else the published digest when ``path`` has the published name. Returns False when no
-    digest applies (the file can then only be checked by its structure when it is read).
+    A file with the published name is first checked against the published digest (cheap:
+    no decompression); then, or else, its decompressed content against the content digests,
+    so that any compression of the file passes. Returns False when no digest applies (the
+    file can then only be checked by its structure when it is read).
     """
+    checks = []
+    if spec.known_hash and path.name == Path(spec.name).name:
+        checks.append(("file", (spec.known_hash,), lambda: _file_chunks(path)))
     if spec.content_hashes:
-        digests, chunks, what = spec.content_hashes, lambda: iter_content(path), "content"
-    elif spec.known_hash and path.name == Path(spec.name).name:
-        digests, chunks, what = (spec.known_hash,), lambda: _file_chunks(path), "file"
-    else:
+        checks.append(("content", spec.content_hashes, lambda: iter_content(path)))
+    if not checks:
         return False
     found = []
-    for algorithm in dict.fromkeys(d.split(":")[0] for d in digests):
-        value = f"{algorithm}:{_digest(algorithm, chunks())}"
-        if value in digests:
-            return True
-        found.append(value)
-    raise bad_file(path, f"{what} checksum {' or '.join(digests)}", " / ".join(found))
+    for what, digests, chunks in checks:
+        for algorithm in dict.fromkeys(d.split(":")[0] for d in digests):
+            value = f"{algorithm}:{_digest(algorithm, chunks())}"
+            if value in digests:
+                return True
+            found.append(f"{what} {value}")
+    expected = " or ".join(f"{what} checksum {' or '.join(digests)}" for what, digests, _ in checks)
+    raise bad_file(path, expected, " / ".join(found))
 
 
-def check_rows(path: Path, found: int, expected: int, what: str = "rows") -> None:
+def check_rows(path: Path, found: int, expected: int) -> None:
     if found != expected:
-        raise bad_file(path, f"{expected} {what}", f"{found}")
+        raise bad_file(path, f"{expected} rows", f"{found}")
 
 
 def check_labels(path: Path, labels: np.ndarray, n_classes: int, first: int = 0) -> np.ndarray:

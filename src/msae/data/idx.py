@@ -37,13 +37,14 @@ def parse_idx(path: Path, data: bytes) -> np.ndarray:
 def read_idx(paths: Sequence[Path], info: DatasetInfo) -> Splits:
     """Train images, train labels, test images, test labels, in that order."""
     h, w = info.image_shape[:2] if info.image_shape else (0, 0)
+    shapes = ((info.n_train, h, w), (info.n_train,), (info.n_test, h, w), (info.n_test,))
     arrays = []
-    for path, n, is_images in zip(
-        paths, (info.n_train, info.n_train, info.n_test, info.n_test), (True, False) * 2, strict=True
-    ):
+    for path, shape in zip(paths, shapes, strict=True):
         array = parse_idx(path, read_content(path))
-        expected = (n, h, w) if is_images else (n,)
-        if array.shape != expected:
-            raise bad_file(path, f"an array of shape {expected}", f"shape {array.shape}")
-        arrays.append(array.reshape(n, -1) if is_images else check_labels(path, array, info.n_classes))
+        if array.shape != shape:
+            raise bad_file(path, f"an array of shape {shape}", f"shape {array.shape}")
+        if len(shape) == 3:
+            arrays.append(array.reshape(shape[0], -1))
+        else:
+            arrays.append(check_labels(path, array, info.n_classes))
     return Splits(*arrays)

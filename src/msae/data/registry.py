@@ -49,7 +49,6 @@ class DatasetInfo:
     scaling: str
     layouts: tuple[Layout, ...]
     homepage: str
-    split: str
     holdout_fraction: float | None = None
 
     @property
@@ -62,17 +61,15 @@ UCI = "https://archive.ics.uci.edu/ml/machine-learning-databases"
 
 
 def _idx_files(urls: Sequence[str], hashes: dict[str, tuple[str, str]]) -> tuple[FileSpec, ...]:
-    """The four IDX .gz files; ``hashes`` maps the stem to (file sha256, content sha256)."""
-    stems = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")
-    stems += ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+    """The four IDX .gz files, in the order of ``hashes``: stem -> (file, content sha256)."""
     return tuple(
         FileSpec(
             f"{stem}.gz",
             tuple(f"{url}{stem}.gz" for url in urls),
-            f"sha256:{hashes[stem][0]}",
-            (f"sha256:{hashes[stem][1]}",),
+            f"sha256:{file_sha}",
+            (f"sha256:{content_sha}",),
         )
-        for stem in stems
+        for stem, (file_sha, content_sha) in hashes.items()
     )
 
 
@@ -81,7 +78,10 @@ def _plain(url: str, sha256: str) -> FileSpec:
     return FileSpec(url.rsplit("/", 1)[1], (url,), f"sha256:{sha256}", (f"sha256:{sha256}",))
 
 
-def _cifar_loose(names: Sequence[str], folder: str, md5s: Sequence[str] = ()) -> tuple:
+def _cifar_loose(
+    names: Sequence[str], folder: str, md5s: Sequence[str] = ()
+) -> tuple[FileSpec, ...]:
+    """Batches extracted from an archive: in the dataset folder or in its ``folder``."""
     hashes = [(f"md5:{m}",) for m in md5s] or [()] * len(names)
     return tuple(
         FileSpec(n, content_hashes=h, aliases=(f"{folder}/{n}",))
@@ -127,7 +127,10 @@ _DATASETS = (
         layouts=(
             Layout(
                 _idx_files(
-                    ("http://yann.lecun.com/exdb/mnist/", "https://ossci-datasets.s3.amazonaws.com/mnist/"),
+                    (
+                        "http://yann.lecun.com/exdb/mnist/",
+                        "https://ossci-datasets.s3.amazonaws.com/mnist/",
+                    ),
                     {
                         "train-images-idx3-ubyte": (
                             "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
@@ -151,7 +154,6 @@ _DATASETS = (
             ),
         ),
         homepage="http://yann.lecun.com/exdb/mnist/",
-        split="official: 60000 train / 10000 test",
     ),
     DatasetInfo(
         name="fashion-mnist",
@@ -203,7 +205,6 @@ _DATASETS = (
             ),
         ),
         homepage="https://github.com/zalandoresearch/fashion-mnist",
-        split="official: 60000 train / 10000 test",
     ),
     DatasetInfo(
         name="cifar10",
@@ -235,7 +236,6 @@ _DATASETS = (
             Layout((CIFAR_PY_ARCHIVE,), cifar.read_pickle_archive),
         ),
         homepage=f"{KRIZ}/cifar.html",
-        split="official: data_batch_1..5 train (50000) / test_batch (10000)",
     ),
     DatasetInfo(
         name="usps",
@@ -275,7 +275,6 @@ _DATASETS = (
             ),
         ),
         homepage="https://hastie.su.domains/ElemStatLearn/data.html",
-        split="official: zip.train 7291 / zip.test 2007",
     ),
     DatasetInfo(
         name="isolet",
@@ -313,7 +312,6 @@ _DATASETS = (
             ),
         ),
         homepage="https://archive.ics.uci.edu/dataset/54/isolet",
-        split="official: isolet1+2+3+4 train (6238) / isolet5 test (1559)",
     ),
     DatasetInfo(
         name="pendigits",
@@ -340,7 +338,6 @@ _DATASETS = (
             ),
         ),
         homepage="https://archive.ics.uci.edu/dataset/81/pen+based+recognition+of+handwritten+digits",
-        split="official: pendigits.tra 7494 / pendigits.tes 3498",
     ),
     DatasetInfo(
         name="ecoli",
@@ -363,7 +360,6 @@ _DATASETS = (
             ),
         ),
         homepage="https://archive.ics.uci.edu/dataset/39/ecoli",
-        split="none official: stratified 1/3 holdout per split_seed (222 / 114)",
         holdout_fraction=1 / 3,
     ),
 )

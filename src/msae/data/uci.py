@@ -47,7 +47,8 @@ def read_ecoli(paths: Sequence[Path], info: DatasetInfo) -> Splits:
         if len(row) != info.n_features + 2:
             raise bad_file(path, expected, f"{len(row)} fields in row {i + 1}")
         if row[-1] not in info.class_names:
-            raise bad_file(path, f"classes {', '.join(info.class_names)}", f"{row[-1]!r} in row {i + 1}")
+            classes = f"classes {', '.join(info.class_names)}"
+            raise bad_file(path, classes, f"{row[-1]!r} in row {i + 1}")
         try:
             X[i] = [float(v) for v in row[1:-1]]
         except ValueError as exc:

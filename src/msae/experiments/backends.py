@@ -35,38 +35,47 @@ def run_spec(spec: RunSpec) -> dict[str, Any]:
         return {"status": "error", "error": traceback.format_exc()}
 
 
-def _single_thread() -> None:
+def _set_threads(threads: int | None) -> None:
+    """Torch's intra-op threads for the runs of this process (None: leave torch's default)."""
     import torch
 
-    torch.set_num_threads(1)
+    if threads:
+        torch.set_num_threads(threads)
 
 
-def _ray_run_spec(spec: RunSpec) -> dict[str, Any]:
-    _single_thread()
+def _ray_run_spec(spec: RunSpec, threads: int) -> dict[str, Any]:
+    _set_threads(threads)
     return run_spec(spec)
 
 
-def _local(specs: Sequence[RunSpec], workers: int, ray_address: str | None) -> Outcomes:
+def _local(
+    specs: Sequence[RunSpec], workers: int, threads: int | None, ray_address: str | None
+) -> Outcomes:
     del ray_address
     if workers <= 1:
+        _set_threads(threads)
         yield from ((spec, run_spec(spec)) for spec in specs)
         return
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_single_thread) as pool:
+    init = {"initializer": _set_threads, "initargs": (threads or 1,)}
+    with ProcessPoolExecutor(workers, mp_context=context, **init) as pool:
         futures = {pool.submit(run_spec, spec): spec for spec in specs}
         for future in as_completed(futures):
             yield futures[future], future.result()
 
 
-def _ray(specs: Sequence[RunSpec], workers: int, ray_address: str | None) -> Outcomes:
+def _ray(
+    specs: Sequence[RunSpec], workers: int, threads: int | None, ray_address: str | None
+) -> Outcomes:
     import ray
 
     started = not ray.is_initialized()
     if started:
         cpus = None if ray_address else max(workers, 1)
         ray.init(address=ray_address, num_cpus=cpus, include_dashboard=False)
-    task = ray.remote(num_cpus=1)(_ray_run_spec)
-    pending = {task.remote(spec): spec for spec in specs}
+    threads = threads or 1
+    task = ray.remote(num_cpus=threads)(_ray_run_spec)
+    pending = {task.remote(spec, threads): spec for spec in specs}
     try:
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)
@@ -128,8 +137,13 @@ def execute(
     workers: int = 1,
     ray_address: str | None = None,
     console: Console | None = None,
+    threads: int | None = None,
 ) -> Summary:
-    """Run the specs not yet in ``store`` on ``backend``, storing each outcome as it lands."""
+    """Run the specs not yet in ``store`` on ``backend``, storing each outcome as it lands.
+
+    ``threads`` is torch's thread count per run: by default torch's own choice in-process
+    and 1 per worker when runs execute in parallel.
+    """
     console = console or Console()
     unique = list({spec.key: spec for spec in specs}.values())
     done = store.finished(spec.key for spec in unique)
@@ -144,7 +158,7 @@ def execute(
     )
     with Progress(*columns, console=console) as progress:
         bar = progress.add_task("runs", total=len(unique), completed=len(done))
-        for spec, outcome in BACKENDS[backend](pending, workers, ray_address):
+        for spec, outcome in BACKENDS[backend](pending, workers, threads, ray_address):
             store.write(spec, outcome, env)
             if outcome["status"] != "ok":
                 failed += 1

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from msae.data import DatasetError
 from msae.experiments import config
 from msae.experiments.registry import EXPERIMENTS
 from msae.experiments.store import STORE_NAME, ResultStore
@@ -75,6 +76,12 @@ def reproduce_command(
     backend: Annotated[Backend, typer.Option(help="Where runs execute.")] = Backend.local,
     workers: Annotated[int, typer.Option(min=1, help="Parallel runs (processes or Ray CPUs).")] = 1,
     ray_address: Annotated[str | None, typer.Option(help="Join this Ray cluster.")] = None,
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Torch threads per run [default: 1 per worker, torch's own with one]."
+        ),
+    ] = None,
     device: Annotated[str | None, typer.Option(help="Torch device of the models.")] = None,
     config_file: Annotated[
         Path | None, typer.Option("--config", help="JSON or TOML config layer.")
@@ -114,25 +121,37 @@ def reproduce_command(
     )
     layers.append(config.parse_assignments(assignments or []))
     failed = 0
-    for name in EXPERIMENTS if experiment.value == ALL else [experiment.value]:
-        console.rule(f"{name}: {EXPERIMENTS[name].title}")
-        cfg = experiment_config(name, quick, *layers)
-        if dry_run:
-            specs = plan(name, cfg, download, console)
-            with ResultStore(out) as store:
-                done = store.finished(s.key for s in specs)
-            console.print(f"{len(specs)} runs, {len(done)} already in {out / STORE_NAME}")
-            continue
-        summary = reproduce(name, cfg, out, backend.value, workers, ray_address, download, console)
-        console.print(
-            f"{summary.total} runs ({summary.skipped} already done, {summary.failed} failed) "
-            f"in {out / STORE_NAME}"
-        )
-        failed += summary.failed
+    try:
+        for name in EXPERIMENTS if experiment.value == ALL else [experiment.value]:
+            console.rule(f"{name}: {EXPERIMENTS[name].title}")
+            cfg = experiment_config(name, quick, *layers)
+            if dry_run:
+                _dry_run(name, cfg, out, download, console)
+                continue
+            summary = reproduce(
+                name, cfg, out, backend.value, workers, ray_address, download, console, threads
+            )
+            console.print(
+                f"{summary.total} runs ({summary.skipped} already done, {summary.failed} failed) "
+                f"in {out / STORE_NAME}"
+            )
+            failed += summary.failed
+    except DatasetError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--datasets") from exc
     if not dry_run:
         console.print(f"Report: msae report --out {out}")
     if failed:
         raise typer.Exit(1)
+
+
+def _dry_run(name: str, cfg: dict, out: Path, download: bool, console: Console) -> None:
+    """Say how many runs ``name`` has and how many are stored already; write nothing."""
+    specs = plan(name, cfg, download, console)
+    done: set[str] = set()
+    if (out / STORE_NAME).exists():
+        with ResultStore(out) as store:
+            done = store.finished(s.key for s in specs)
+    console.print(f"{len(specs)} runs, {len(done)} already in {out / STORE_NAME}")
 
 
 def report_command(

@@ -56,13 +56,8 @@ COMMON: dict[str, Any] = {
         "solver": "lbfgs",
         "n_train": None,  # None or 0: the whole training set; else a stratified subsample
         "n_test": None,
-        "resplit": False,  # True: the train/test split is drawn with the run's seed
     },
-    "hyper": merge(
-        paper_values()["hyperparameters"]["values"],
-        # Ecoli has no official split: every seed draws its own (docs/datasets.md).
-        {"cifar10": CIFAR10, "ecoli": {"resplit": True}},
-    ),
+    "hyper": {**paper_values()["hyperparameters"]["values"], "cifar10": CIFAR10},
     "override": {},
     "caps": {},
 }
@@ -115,10 +110,11 @@ def resolve(defaults: Mapping[str, Any], quick: Mapping[str, Any] | None, *layer
 
 
 def dataset_params(cfg: Mapping[str, Any], dataset: str) -> dict[str, Any]:
-    """The run parameters for ``dataset``: base, then hyper, then override, then caps."""
+    """The run parameters for ``dataset``: base, then hyper, then override, then caps
+    (a cap of None is no cap)."""
     params = {**cfg["base"], **cfg["hyper"].get(dataset, {}), **cfg["override"]}
     for key, cap in cfg["caps"].items():
-        if params.get(key) is not None:
+        if cap is not None and params.get(key) is not None:
             params[key] = min(params[key], cap)
     return params
 

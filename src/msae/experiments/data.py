@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
-from msae.data.errors import DatasetError
+from msae.data import DatasetError, get_info, load_dataset
 from msae.experiments.paper import label
 from msae.experiments.spec import RunSpec
 
@@ -44,12 +44,11 @@ LOCAL_DATASETS = {"digits": _digits}
 
 
 def _from_registry(name: str, data_dir: str | None, split_seed: int, download: bool) -> Split:
-    from msae.data import load_dataset
-
     ds = load_dataset(name, data_dir=data_dir, download=download, split_seed=split_seed)
-    names = ds.info.class_names or [str(k) for k in range(ds.info.n_classes)]
     image_shape = tuple(ds.info.image_shape) if ds.info.image_shape else None
-    return Split(ds.X_train, ds.y_train, ds.X_test, ds.y_test, image_shape, tuple(names))
+    return Split(
+        ds.X_train, ds.y_train, ds.X_test, ds.y_test, image_shape, tuple(ds.info.class_names)
+    )
 
 
 @lru_cache(maxsize=3)
@@ -60,29 +59,54 @@ def _load(name: str, data_dir: str | None, split_seed: int) -> Split:
 
 
 def missing(name: str, data_dir: str | Path | None, download: bool = False) -> str | None:
-    """Why ``name`` cannot be loaded (its files are absent), or None when it can."""
+    """Why ``name`` cannot be loaded (its files are absent or damaged), or None when it can.
+
+    Raises DatasetError for a name that is not a dataset.
+    """
+    if name in LOCAL_DATASETS:
+        return None
+    get_info(name)
     data_dir = None if data_dir is None else str(data_dir)
     try:
-        if download and name not in LOCAL_DATASETS:
+        if download:
             _from_registry(name, data_dir, 0, download=True)
         _load(name, data_dir, 0)
     except (DatasetError, OSError) as exc:
-        return f"{label(name)} skipped, its files are not available: {exc}"
+        return f"{label(name)} skipped: {exc}"
     return None
 
 
 def _subsample(X: np.ndarray, y: np.ndarray, n: int | None, seed: int) -> tuple:
-    """A stratified, seeded subsample of ``n`` rows (all rows when n is None, 0 or too large)."""
+    """A stratified, seeded subsample of ``n`` rows (all rows when n is None, 0 or too large).
+
+    Each class gets its share of ``n`` rounded down, the rows left over go to the classes
+    with the largest remainders, so rare classes (Ecoli has classes of two) work too.
+    """
     if not n or n >= len(y):
         return X, y
-    X_sub, _, y_sub, _ = train_test_split(X, y, train_size=n, stratify=y, random_state=seed)
-    return X_sub, y_sub
+    classes, counts = np.unique(y, return_counts=True)
+    quota = counts * n / len(y)
+    take = np.floor(quota).astype(int)
+    take[np.argsort(take - quota, kind="stable")[: n - take.sum()]] += 1
+    rng = np.random.default_rng(seed)
+    picks = [
+        rng.choice(np.flatnonzero(y == c), k, replace=False)
+        for c, k in zip(classes, take, strict=True)
+    ]
+    index = np.sort(np.concatenate(picks))
+    return X[index], y[index]
+
+
+def _split_seed(name: str, seed: int) -> int:
+    """``seed`` for a dataset without an official split (Ecoli: a new holdout per seed, as
+    the paper's repeats need), else 0 (the loader ignores it)."""
+    return seed if name not in LOCAL_DATASETS and get_info(name).holdout_fraction else 0
 
 
 def load_split(spec: RunSpec) -> Split:
     """The data of one run: its dataset, split and subsampled as its parameters say."""
     p = spec.params
-    full = _load(spec.dataset, p.get("data_dir"), spec.seed if p.get("resplit") else 0)
+    full = _load(spec.dataset, p.get("data_dir"), _split_seed(spec.dataset, spec.seed))
     X_train, y_train = _subsample(full.X_train, full.y_train, p.get("n_train"), spec.seed)
     X_test, y_test = _subsample(full.X_test, full.y_test, p.get("n_test"), spec.seed)
     return Split(X_train, y_train, X_test, y_test, full.image_shape, full.class_names)

@@ -16,7 +16,7 @@ NAME = "iterations"
 
 
 def expand(cfg: dict) -> list:
-    return config.expand(NAME, cfg)
+    return config.expand(NAME, cfg, [{"n_checkpoints": cfg["n_checkpoints"]}])
 
 
 def run_one(spec: RunSpec) -> dict:
@@ -57,8 +57,8 @@ EXPERIMENT = Experiment(
     defaults={
         "datasets": ["isolet", "usps", "pendigits"],
         "models": list(MODELS),
-        "base": {"n_checkpoints": 20},
+        "n_checkpoints": 20,
         "override": {"max_iter": 100},  # the x-axis of Fig. 7
     },
-    quick={"base": {"n_checkpoints": 5}},
+    quick={"n_checkpoints": 5},
 )

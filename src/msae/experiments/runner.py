@@ -16,28 +16,42 @@ from msae.experiments.paper import RAW
 from msae.experiments.spec import RunSpec
 
 # Run parameters handed to MSAEClassifier when present (None leaves its default).
-ESTIMATOR_PARAMS = ("n_components", "lam", "beta", "rho", "max_iter", "solver", "sparsity", "device")
+ESTIMATOR_PARAMS = (
+    "n_components",
+    "lam",
+    "beta",
+    "rho",
+    "max_iter",
+    "solver",
+    "sparsity",
+    "device",
+)
+
+
+def _tensor(x: np.ndarray) -> torch.Tensor:
+    return torch.as_tensor(np.require(x, requirements="W"))  # torch wraps writable arrays only
 
 
 class Softmax:
     """Softmax regression fitted exactly as MSAEClassifier fits its own (``msae.classify``):
     the raw-feature floor, and the classifier of the hidden features at checkpoints."""
 
+    def __init__(self, n_classes: int) -> None:
+        self.n_classes = n_classes
+
     def fit(self, X: np.ndarray, y: np.ndarray) -> Softmax:
-        labels = torch.as_tensor(np.asarray(y), dtype=torch.long)
-        features = torch.as_tensor(np.asarray(X))
-        self.coef_, self.intercept_ = fit_softmax(features, labels, int(labels.max()) + 1)
+        labels = _tensor(y).long()
+        self.coef_, self.intercept_ = fit_softmax(_tensor(X), labels, self.n_classes)
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        proba = softmax_proba(torch.as_tensor(np.asarray(X)), self.coef_, self.intercept_)
-        return proba.argmax(dim=1).numpy()
+        return softmax_proba(_tensor(X), self.coef_, self.intercept_).argmax(dim=1).numpy()
 
 
 def make_estimator(spec: RunSpec, split: Split, callbacks: Sequence[Callable] = ()) -> Any:
     """The classifier of ``spec.model``: an MSAEClassifier preset, or softmax on raw features."""
     if spec.model == RAW:
-        return Softmax()
+        return Softmax(len(split.class_names))
     from msae import MSAEClassifier
 
     kwargs = {k: spec.params[k] for k in ESTIMATOR_PARAMS if spec.params.get(k) is not None}
@@ -109,7 +123,8 @@ class Checkpoints:
             return
         start = perf_counter()
         s = self.split
-        y_pred = Softmax().fit(info.transform(s.X_train), s.y_train).predict(info.transform(s.X_test))
+        clf = Softmax(len(s.class_names)).fit(info.transform(s.X_train), s.y_train)
+        y_pred = clf.predict(info.transform(s.X_test))
         self.curve.append((info.iteration, accuracy(s.y_test, y_pred)))
         self.elapsed += perf_counter() - start
 

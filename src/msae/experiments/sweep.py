@@ -46,9 +46,10 @@ def reproduce(
     ray_address: str | None = None,
     download: bool = False,
     console: Console | None = None,
+    threads: int | None = None,
 ) -> Summary:
     """Run experiment ``name`` into ``out_dir/results.sqlite``, skipping finished runs."""
     console = console or Console()
     specs = plan(name, cfg, download, console)
     with ResultStore(out_dir) as store:
-        return execute(specs, store, backend, workers, ray_address, console)
+        return execute(specs, store, backend, workers, ray_address, console, threads)

@@ -100,7 +100,7 @@ def report(rows: list[Row], fig_dir: Path) -> str:
         if (dataset, model) not in stats or theirs is None:
             return "-"
         floor = stats.get((dataset, RAW))
-        below = " (below floor)" if floor and stats[dataset, model][0] <= floor[0] else ""
+        below = " *below floor*" if floor and stats[dataset, model][0] <= floor[0] else ""
         return _delta(stats[dataset, model], theirs) + below
 
     deltas = reporting.md_table(

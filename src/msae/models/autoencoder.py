@@ -30,6 +30,7 @@ import torch
 from torch import Tensor, nn
 
 from msae.models.base import FeatureModel, ModelConfig, glorot_uniform
+from msae.models.fused import fused_objective
 from msae.models.multipath import MultiPathAE
 from msae.penalties import SPARSITY_TERMS, WEIGHT_PENALTIES, group_norms, group_shrink
 from msae.pyramid import build_pyramid, level_shapes
@@ -119,6 +120,10 @@ class AutoEncoder(FeatureModel):
             if cfg.lam > 0:
                 terms["multipath_decay"] = 0.5 * cfg.lam * self.multipath.weight_square_sum()
         return terms
+
+    def objective(self, batch: dict[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
+        """Same value and gradient as ``loss_terms``, computed by :mod:`msae.models.fused`."""
+        return fused_objective(self, batch)
 
     # -- non-smooth penalty ------------------------------------------------------------------
     def uses_nonsmooth_penalty(self) -> bool:

@@ -79,6 +79,14 @@ class FeatureModel(nn.Module):
     def proximal_step(self, step_size: float) -> None:
         """Apply the proximal operator of the non-smooth penalty, if any (after a step)."""
 
+    def new_iteration(self) -> None:
+        """Called by a solver before each of its iterations (e.g. to draw new noise)."""
+
+    def objective(self, batch: dict[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
+        """The objective to differentiate and its terms; models may override it for speed."""
+        terms = self.loss_terms(batch)
+        return sum(terms.values()), terms
+
     def uses_nonsmooth_penalty(self) -> bool:
         return False
 

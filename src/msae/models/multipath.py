@@ -13,6 +13,7 @@ gets ``ceil(m / 2^k)`` units, shrinking with the level the way the images do.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import torch
@@ -36,17 +37,25 @@ class MultiPathAE(nn.Module):
         super().__init__()
         hidden = level_hidden_sizes(n_components, len(level_sizes) - 1)
         self.enc = nn.ParameterList(
-            [nn.Parameter(glorot_uniform(h, d, generator, dtype)) for h, d in zip(hidden, level_sizes)]
+            [
+                nn.Parameter(glorot_uniform(h, d, generator, dtype))
+                for h, d in zip(hidden, level_sizes, strict=True)
+            ]
         )
-        self.enc_bias = nn.ParameterList([nn.Parameter(torch.zeros(h, dtype=dtype)) for h in hidden])
+        self.enc_bias = nn.ParameterList(
+            [nn.Parameter(torch.zeros(h, dtype=dtype)) for h in hidden]
+        )
         self.lateral = nn.ParameterList(
             [
                 nn.Parameter(glorot_uniform(h, h_next, generator, dtype))
-                for h, h_next in zip(hidden[:-1], hidden[1:])
+                for h, h_next in itertools.pairwise(hidden)
             ]
         )
         self.dec = nn.ParameterList(
-            [nn.Parameter(glorot_uniform(d, h, generator, dtype)) for h, d in zip(hidden, level_sizes)]
+            [
+                nn.Parameter(glorot_uniform(d, h, generator, dtype))
+                for h, d in zip(hidden, level_sizes, strict=True)
+            ]
         )
         self.dec_bias = nn.ParameterList(
             [nn.Parameter(torch.zeros(d, dtype=dtype)) for d in level_sizes]

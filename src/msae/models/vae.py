@@ -13,9 +13,9 @@
   classifier's features (:meth:`VAE.encode`) are the posterior means ``mu``.
 * The noise comes from a ``torch.Generator`` seeded from the initialisation generator, so a
   fit is reproducible from the model seed. A smooth solver (``smooth = True``: L-BFGS, whose
-  line search needs a deterministic objective) sees the same ``eps`` on every evaluation until
-  :meth:`VAE.new_iteration` draws a new one; a stochastic solver (Adam) gets a fresh ``eps`` on
-  every evaluation.
+  line search needs a deterministic objective, and ``vls``) sees the same ``eps`` on every
+  evaluation until :meth:`VAE.new_iteration` draws a new one; a stochastic solver (Adam) gets a
+  fresh ``eps`` on every evaluation.
 """
 
 from __future__ import annotations

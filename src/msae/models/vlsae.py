@@ -41,7 +41,7 @@ Recorder = Callable[[int, float, dict[str, float]], None]
 
 @dataclass(frozen=True)
 class VLSOptions:
-    speed: float = 1.0  # initial global learning speed eta
+    speed: float = 3.0  # initial global learning speed eta
     gain_increase: float = 0.05  # kappa, added to a gain when successive updates agree
     gain_decrease: float = 0.05  # phi, a gain is multiplied by 1 - phi when they disagree
     gain_min: float = 0.1
@@ -103,7 +103,7 @@ def fit_vls(model: FeatureModel, data: dict[str, Tensor], cfg: TrainConfig, rec:
     model.proximal, model.smooth = False, True
     opts = VLSOptions.from_config(model.config)
     params = [p for p in model.parameters() if p.requires_grad]
-    loss, terms, grads = _loss_and_grad(model, data, params, 0)
+    loss, terms, grads = _loss_and_grad(model, data, params, 1)
     errors = band_errors(model, data["x"])
     gains = [torch.ones_like(p) for p in params]
     bars = [g.clone() for g in grads]
@@ -118,6 +118,7 @@ def fit_vls(model: FeatureModel, data: dict[str, Tensor], cfg: TrainConfig, rec:
             with torch.no_grad():  # overshoot: undo the step and slow down
                 for p, p0 in zip(params, start, strict=True):
                     p.copy_(p0)
+                evaluate(model, data, iteration)  # diagnostics of the restored point
             speed *= opts.slow_down
             rec(iteration, loss, terms)
             continue

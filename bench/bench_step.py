@@ -1,0 +1,99 @@
+"""Time one full-batch training iteration (forward + backward) against the machine's matmul rate.
+
+    python bench/bench_step.py                      # n=60000, d=784, m=500, ae and lr21-msae
+    python bench/bench_step.py --profile            # plus a torch.profiler table per preset
+
+For each preset it prints the seconds per step, the matmul FLOPs the step performs (counted from
+the model's shapes, the multi-path network included), the rate this gives, and that rate as a
+fraction of a plain ``torch.mm`` of shape (n, d) x (d, m) timed in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import math
+import statistics
+import time
+
+import torch
+
+from msae.models import ModelConfig, build_model, get_preset
+from msae.models.multipath import level_hidden_sizes
+from msae.pyramid import level_shapes
+
+
+def matmul_rate(n: int, d: int, m: int, repeats: int) -> float:
+    a, b = torch.rand(n, d), torch.rand(d, m)
+    torch.mm(a, b)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        torch.mm(a, b)
+        times.append(time.perf_counter() - start)
+    return 2 * n * d * m / statistics.median(times)
+
+
+def step_flops(config: ModelConfig, n: int) -> int:
+    """Matmul FLOPs of one forward + backward pass (inputs need no gradient)."""
+    d, m = config.n_features, config.n_components
+    # encoder: forward + weight gradient (4ndm); decoder: forward + weight + input grads (6ndm)
+    flops = 10 * n * d * m
+    if config.multiscale:
+        shapes = level_shapes(d, config.pyramid_levels, config.image_shape)
+        sizes = [math.prod(s) for s in shapes]
+        hidden = level_hidden_sizes(m, config.pyramid_levels)
+        flops += sum(10 * n * dk * hk for dk, hk in zip(sizes, hidden, strict=True))
+        flops += sum(6 * n * h * h_next for h, h_next in itertools.pairwise(hidden))
+    return flops
+
+
+def time_step(preset: str, n: int, d: int, m: int, repeats: int, profile: bool) -> tuple:
+    p = get_preset(preset)
+    side = round(d**0.5)
+    shape = (side, side, 1) if side * side == d else None
+    config = ModelConfig(n_features=d, n_components=m, image_shape=shape, **p.defaults)
+    model = build_model(config, p, seed=0)
+    data = model.prepare(torch.rand(n, d))
+
+    def step() -> None:
+        for q in model.parameters():
+            q.grad = None
+        sum(model.loss_terms(data).values()).backward()
+
+    step()  # warm-up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    if profile:
+        with torch.profiler.profile() as prof:
+            step()
+        print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=12))
+    return statistics.median(times), step_flops(config, n)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=60000)
+    parser.add_argument("--d", type=int, default=784)
+    parser.add_argument("--m", type=int, default=500)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--presets", default="ae,lr21-msae")
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    torch.manual_seed(0)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, float32")
+    reference = matmul_rate(args.n, args.d, args.m, args.repeats)
+    print(f"torch.mm ({args.n}x{args.d}) @ ({args.d}x{args.m}): {reference / 1e9:.1f} GFLOP/s")
+    print(f"{'preset':<10} {'s/step':>8} {'GFLOP':>8} {'GFLOP/s':>9} {'of mm':>7}")
+    for preset in args.presets.split(","):
+        seconds, flops = time_step(preset, args.n, args.d, args.m, args.repeats, args.profile)
+        rate = flops / seconds
+        print(f"{preset:<10} {seconds:8.3f} {flops / 1e9:8.1f} {rate / 1e9:9.1f} "
+              f"{rate / reference:7.1%}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+from msae.experiments import EXPERIMENTS, ResultStore
+
+
+def test_help_lists_the_experiments(invoke):
+    text = invoke("reproduce", "--help").output
+    for name in [*EXPERIMENTS, "all"]:
+        assert name in text
+    assert "--ray-address" in text and "--quick" in text
+
+
+def test_bad_arguments_are_usage_errors(invoke, tmp_path):
+    invoke("reproduce", "table4", code=2)
+    assert (
+        "unknown dataset"
+        in invoke("reproduce", "table3", "--datasets", "nonsense", "--dry-run", code=2).output
+    )
+    assert "msae reproduce" in invoke("report", "--out", tmp_path, code=2).output
+
+
+def test_dry_run_counts_runs_and_writes_nothing(invoke, tmp_path):
+    (tmp_path / "c.toml").write_text('repeats = 3\ndatasets = ["digits"]\nmodels = ["ae"]\n')
+    out = invoke(
+        "reproduce",
+        "hidden",
+        "--config",
+        tmp_path / "c.toml",
+        "--set",
+        "repeats=2",
+        "--dry-run",
+        "--out",
+        tmp_path / "r",
+    )
+    assert "20 runs, 0 already" in out.output  # 10 hidden sizes x 2 seeds
+    assert not (tmp_path / "r").exists()
+
+
+def test_real_datasets_run_and_absent_ones_are_skipped(invoke, tiny_config, tmp_path):
+    out = invoke(
+        "reproduce", "table3", "--config", tiny_config, "--datasets", "usps,ecoli,cifar10",
+        "--models", "ae,raw", "--data-dir", "/work/shared/data", "--out", tmp_path,
+    )  # fmt: skip
+    assert "CIFAR-10 skipped" in out.output
+    with ResultStore(tmp_path) as store:
+        rows = store.rows()
+    assert sorted((r.dataset, r.model) for r in rows) == [
+        ("ecoli", "ae"), ("ecoli", "raw"), ("usps", "ae"), ("usps", "raw")
+    ]  # fmt: skip
+    assert all(r.params["data_dir"] == "/work/shared/data" for r in rows)

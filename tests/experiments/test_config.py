@@ -1,0 +1,72 @@
+import json
+
+import pytest
+
+from msae.experiments import config
+from msae.experiments.paper import paper_values
+from msae.experiments.spec import RunSpec
+from msae.experiments.sweep import experiment_config
+
+
+def test_merge_is_deep_and_does_not_mutate():
+    base = {"a": {"x": 1, "y": 2}, "b": [1]}
+    out = config.merge(base, {"a": {"y": 3}, "b": [2]})
+    assert out == {"a": {"x": 1, "y": 3}, "b": [2]}
+    assert base == {"a": {"x": 1, "y": 2}, "b": [1]}
+
+
+def test_parse_assignments_reads_json_values_and_dotted_keys():
+    layer = config.parse_assignments(["hyper.usps.lam=1e-4", 'datasets=["usps"]', "solver=adam"])
+    assert layer == {"hyper": {"usps": {"lam": 1e-4}}, "datasets": ["usps"], "solver": "adam"}
+    with pytest.raises(ValueError, match="KEY=VALUE"):
+        config.parse_assignments(["nokey"])
+
+
+def test_defaults_are_the_papers_hyperparameters():
+    cfg = experiment_config("table3")
+    published = paper_values()["hyperparameters"]["values"]
+    assert config.dataset_params(cfg, "mnist") | published["mnist"] == config.dataset_params(
+        cfg, "mnist"
+    )
+    ecoli = config.dataset_params(cfg, "ecoli")
+    assert (ecoli["lam"], ecoli["beta"], ecoli["max_iter"], ecoli["n_components"]) == (
+        1e-6,
+        1e-4,
+        20,
+        20,
+    )
+    assert config.dataset_params(cfg, "cifar10")["n_components"] == config.CIFAR10["n_components"]
+    assert cfg["repeats"] == 10 and len(cfg["datasets"]) == 7
+
+
+def test_quick_caps_and_explicit_flags_lift_them():
+    cfg = experiment_config("iterations", True)
+    assert config.dataset_params(cfg, "usps")["max_iter"] == config.QUICK["caps"]["max_iter"]
+    lifted = experiment_config(
+        "iterations", True, {"override": {"max_iter": 40}, "caps": {"max_iter": None}}
+    )
+    assert config.dataset_params(lifted, "usps")["max_iter"] == 40
+
+
+def test_config_files_json_and_toml(tmp_path):
+    (tmp_path / "c.toml").write_text("repeats = 3\n[hyper.usps]\nlam = 0.5\n")
+    (tmp_path / "c.json").write_text(json.dumps({"repeats": 4}))
+    cfg = experiment_config("table3", False, config.load_file(tmp_path / "c.toml"))
+    assert cfg["repeats"] == 3 and config.dataset_params(cfg, "usps")["lam"] == 0.5
+    assert config.load_file(tmp_path / "c.json") == {"repeats": 4}
+
+
+def test_expand_is_a_full_grid_with_datasets_slowest():
+    cfg = experiment_config("sensitivity", False, {"datasets": ["usps", "isolet"], "repeats": 2})
+    specs = config.expand("sensitivity", cfg, [{"lam": 1.0}, {"lam": 2.0}])
+    assert len(specs) == 2 * 2 * 1 * 2
+    assert [s.dataset for s in specs] == ["usps"] * 4 + ["isolet"] * 4
+    assert len({s.key for s in specs}) == len(specs)
+
+
+def test_run_key_ignores_where_a_run_executes():
+    spec = RunSpec("table3", "usps", "ae", {"lam": 1e-5, "data_dir": "/a", "device": "cpu"}, 0)
+    moved = RunSpec("table3", "usps", "ae", {"lam": 1e-5, "data_dir": "/b"}, 0)
+    assert spec.key == moved.key
+    assert spec.key != RunSpec("table3", "usps", "ae", {"lam": 1e-4}, 0).key
+    assert spec.key != RunSpec("table3", "usps", "ae", {"lam": 1e-5}, 1).key

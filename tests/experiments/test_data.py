@@ -1,0 +1,43 @@
+import numpy as np
+import pytest
+
+from msae.experiments.data import load_split, missing
+from msae.experiments.spec import RunSpec
+
+
+def test_subsample_is_stratified_and_seeded():
+    spec = RunSpec("t", "digits", "ae", {"n_train": 300, "n_test": 100}, 3)
+    a, b = load_split(spec), load_split(spec)
+    assert a.X_train.shape == (300, 64) and a.X_test.shape == (100, 64)
+    np.testing.assert_array_equal(a.y_train, b.y_train)
+    assert np.bincount(a.y_train).min() >= 28  # 10 balanced classes: about 30 each
+    other = load_split(RunSpec("t", "digits", "ae", {"n_train": 300}, 4))
+    assert not np.array_equal(a.y_train, other.y_train)
+    assert load_split(RunSpec("t", "digits", "ae", {"n_train": None}, 0)).X_train.shape[0] > 1000
+
+
+def test_real_dataset_through_msae_data():
+    split = load_split(RunSpec("t", "usps", "ae", {"n_train": 100, "n_test": 50}, 0))
+    assert split.image_shape == (16, 16, 1) and split.X_train.shape == (100, 256)
+    assert (
+        split.X_train.dtype == np.float32
+        and 0.0 <= split.X_train.min() <= split.X_train.max() <= 1.0
+    )
+
+
+def test_ecoli_draws_a_holdout_per_seed():
+    a, b = (load_split(RunSpec("t", "ecoli", "ae", {}, seed)) for seed in (0, 1))
+    assert a.X_train.shape == b.X_train.shape
+    assert not np.array_equal(a.X_test, b.X_test)
+
+
+def test_absent_files_are_reported_not_raised(tmp_path):
+    assert missing("usps", None) is None
+    reason = missing("cifar10", tmp_path)
+    assert reason.startswith("CIFAR-10 skipped") and str(tmp_path) in reason
+
+
+@pytest.mark.parametrize("name", ["nonsense"])
+def test_unknown_dataset_is_an_error(name):
+    with pytest.raises(ValueError, match="unknown dataset"):
+        missing(name, None)

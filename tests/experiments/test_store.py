@@ -1,0 +1,58 @@
+import multiprocessing
+import sqlite3
+
+from msae.experiments.spec import RunSpec
+from msae.experiments.store import ResultStore
+
+ENV = {"version": "0.1.0", "git_commit": "abc", "host": "h"}
+
+
+def _spec(i: int, experiment: str = "table3") -> RunSpec:
+    return RunSpec(experiment, "usps", "ae", {"i": i}, 0)
+
+
+def test_rows_round_trip_with_times_and_source_in_columns(tmp_path):
+    with ResultStore(tmp_path) as store:
+        ok = {"status": "ok", "metrics": {"accuracy": 0.9, "train_time": 2.0, "test_time": 0.1}}
+        store.write(_spec(0), ok, ENV)
+        store.write(_spec(1), {"status": "error", "metrics": {}, "error": "boom"}, ENV)
+        (row,) = store.rows()
+        assert store.finished() == {_spec(0).key}
+        assert store.rows(status="error")[0].error == "boom"
+    assert row.metrics == {"accuracy": 0.9}
+    assert (row.train_time, row.test_time, row.version, row.git_commit) == (
+        2.0,
+        0.1,
+        "0.1.0",
+        "abc",
+    )
+    assert row.params == {"i": 0} and row.env == {"host": "h"}
+    journal = sqlite3.connect(tmp_path / "results.sqlite").execute("PRAGMA journal_mode").fetchone()
+    assert journal == ("wal",)
+
+
+def test_a_failed_run_is_retried_and_replaced(tmp_path):
+    with ResultStore(tmp_path) as store:
+        store.write(_spec(0), {"status": "error", "error": "boom"}, ENV)
+        assert store.finished() == set()
+        store.write(_spec(0), {"status": "ok", "metrics": {"accuracy": 1.0}}, ENV)
+        assert len(store.rows(status=None)) == 1
+
+
+def _writer(out_dir, start: int, count: int) -> None:
+    with ResultStore(out_dir) as store:
+        for i in range(start, start + count):
+            store.write(_spec(i), {"status": "ok", "metrics": {"accuracy": i / 100}}, ENV)
+
+
+def test_two_processes_writing_at_once_lose_nothing(tmp_path):
+    ResultStore(tmp_path).close()
+    context = multiprocessing.get_context("fork")
+    procs = [context.Process(target=_writer, args=(tmp_path, k * 100, 60)) for k in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    with ResultStore(tmp_path) as store:
+        assert len(store.rows()) == 120

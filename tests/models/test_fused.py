@@ -1,0 +1,33 @@
+import pytest
+import torch
+
+from msae.models import ModelConfig, build_model, get_preset
+from msae.models.fused import fused_objective
+
+PRESETS = ["ae", "sae", "lr21-sae", "msae", "lr21-msae"]
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+@pytest.mark.parametrize("sparsity", ["kl", "js", "wasserstein"])
+@pytest.mark.parametrize(("proximal", "smooth"), [(False, True), (True, True), (True, False)])
+@pytest.mark.parametrize("image_shape", [(4, 5, 1), None])
+def test_fused_objective_matches_autograd_reference(preset, sparsity, proximal, smooth,
+                                                    image_shape):  # fmt: skip
+    p = get_preset(preset)
+    cfg = ModelConfig(n_features=20, n_components=7, image_shape=image_shape, lam=0.03, beta=0.2,
+                      **{**p.defaults, "sparsity": sparsity})  # fmt: skip
+    model = build_model(cfg, p, seed=1, dtype=torch.float64)
+    model.proximal, model.smooth = proximal, smooth
+    data = model.prepare(torch.rand(11, 20, dtype=torch.float64))
+    params = list(model.parameters())
+
+    reference = model.loss_terms(data)
+    expected = torch.autograd.grad(sum(reference.values()), params)
+    loss, terms = fused_objective(model, data)
+    got = torch.autograd.grad(loss, params)
+
+    assert terms.keys() == reference.keys()
+    for name in terms:
+        torch.testing.assert_close(terms[name], reference[name].detach(), msg=name)
+    for p_, g, e in zip(params, got, expected, strict=True):
+        torch.testing.assert_close(g, e, msg=f"gradient of a {tuple(p_.shape)} parameter")

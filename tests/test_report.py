@@ -1,0 +1,53 @@
+import pytest
+
+from msae.experiments.paper import DATASETS, MODELS, paper_values
+from msae.experiments.spec import RunSpec
+from msae.experiments.store import ResultStore
+from msae.report import write_report
+
+ACCURACIES = {"ae": [0.90, 0.91], "lr21-msae": [0.90, 0.90], "raw": [0.95, 0.95]}
+
+
+@pytest.fixture
+def store_dir(tmp_path):
+    with ResultStore(tmp_path) as store:
+        for model, values in ACCURACIES.items():
+            for seed, acc in enumerate(values):
+                spec = RunSpec(
+                    "table3", "usps", model, {"n_components": 400, "max_iter": 100}, seed
+                )
+                outcome = {
+                    "status": "ok",
+                    "metrics": {"accuracy": acc, "train_time": 1.0, "test_time": 0.1},
+                }
+                store.write(spec, outcome, {"version": "0.1.0", "git_commit": None})
+    return tmp_path
+
+
+def test_table3_beside_the_paper_in_standard_deviations(store_dir):
+    text = write_report(store_dir).read_text()
+    assert "90.50 ± 0.71" in text  # ours, AE on USPS
+    assert "89.87 ± 0.25" in text  # the paper's
+    assert "▲ +0.63 (2.5 sd)" in text  # (90.50 - 89.87) / 0.25
+    assert "▼ -4.99 (27.7 sd) *below floor*" in text  # LR21-MSAE under the raw softmax
+    assert "**90.50 ± 0.71**" in text  # the best auto-encoder, not the floor
+    assert (store_dir / "figures" / "table3.png").exists()
+    assert "Sensitivity" not in text and "n_components" in text
+
+
+def test_report_needs_a_store(tmp_path):
+    with pytest.raises(FileNotFoundError, match="msae reproduce"):
+        write_report(tmp_path)
+
+
+def test_paper_values_are_complete_and_cited():
+    values = paper_values()
+    assert "10.1007/s13042-022-01632-5" in values["source"]["citation"]
+    table3 = values["table3"]["values"]
+    assert set(table3) == set(DATASETS)
+    assert all(set(row) == set(MODELS) for row in table3.values())
+    assert table3["mnist"]["lr21-msae"] == [98.86, 0.11]
+    table4 = values["table4"]["values"]
+    assert set(table4) == {"fashion-mnist", "cifar10", "usps"}
+    assert table4["fashion-mnist"]["0.1"] == {"kl": 0.0987, "js": 0.0969, "wasserstein": 0.0999}
+    assert set(values["hyperparameters"]["values"]) == set(DATASETS) - {"cifar10"}
