@@ -2,6 +2,7 @@
 
     python bench/bench_step.py                      # n=60000, d=784, m=500, ae and lr21-msae
     python bench/bench_step.py --profile            # plus a torch.profiler table per preset
+    python bench/bench_step.py --reference          # the autograd reference instead (before)
 
 For each preset it prints the seconds per step, the matmul FLOPs the step performs (counted from
 the model's shapes, the multi-path network included), the rate this gives, and that rate as a
@@ -24,12 +25,12 @@ from msae.pyramid import level_shapes
 
 
 def matmul_rate(n: int, d: int, m: int, repeats: int) -> float:
-    a, b = torch.rand(n, d), torch.rand(d, m)
-    torch.mm(a, b)
+    a, b, out = torch.rand(n, d), torch.rand(d, m), torch.empty(n, m)
+    torch.mm(a, b, out=out)
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        torch.mm(a, b)
+        torch.mm(a, b, out=out)
         times.append(time.perf_counter() - start)
     return 2 * n * d * m / statistics.median(times)
 
@@ -48,7 +49,9 @@ def step_flops(config: ModelConfig, n: int) -> int:
     return flops
 
 
-def time_step(preset: str, n: int, d: int, m: int, repeats: int, profile: bool) -> tuple:
+def time_step(
+    preset: str, n: int, d: int, m: int, repeats: int, profile: bool, reference: bool
+) -> tuple:
     p = get_preset(preset)
     side = round(d**0.5)
     shape = (side, side, 1) if side * side == d else None
@@ -59,7 +62,10 @@ def time_step(preset: str, n: int, d: int, m: int, repeats: int, profile: bool) 
     def step() -> None:
         for q in model.parameters():
             q.grad = None
-        sum(model.loss_terms(data).values()).backward()
+        if reference:  # the readable autograd version the fused objective replaces
+            sum(model.loss_terms(data).values()).backward()
+        else:
+            model.objective(data)[0].backward()
 
     step()  # warm-up
     times = []
@@ -82,6 +88,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--presets", default="ae,lr21-msae")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--reference", action="store_true", help="time the autograd reference (loss_terms)"
+    )
     args = parser.parse_args()
     torch.manual_seed(0)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, float32")
@@ -89,7 +98,9 @@ def main() -> None:
     print(f"torch.mm ({args.n}x{args.d}) @ ({args.d}x{args.m}): {reference / 1e9:.1f} GFLOP/s")
     print(f"{'preset':<10} {'s/step':>8} {'GFLOP':>8} {'GFLOP/s':>9} {'of mm':>7}")
     for preset in args.presets.split(","):
-        seconds, flops = time_step(preset, args.n, args.d, args.m, args.repeats, args.profile)
+        seconds, flops = time_step(
+            preset, args.n, args.d, args.m, args.repeats, args.profile, args.reference
+        )
         rate = flops / seconds
         print(f"{preset:<10} {seconds:8.3f} {flops / 1e9:8.1f} {rate / 1e9:9.1f} "
               f"{rate / reference:7.1%}")  # fmt: skip

@@ -28,7 +28,13 @@ def settings_table(rows: Iterable[Row]) -> str:
                 *(", ".join(v) if len(v) <= 3 else f"{len(v)} values" for v in values.values()),
             ]
         )
-    return md_table(["dataset", *SHOWN_PARAMS], body)
+    table = md_table(["dataset", *SHOWN_PARAMS], body)
+    if any(r.params.get("n_train") or r.params.get("n_test") for r in rows):
+        table += (
+            "\n**Reduced runs** (`--quick` or `n_train`/`n_test`): trained or tested on stratified "
+            "subsamples, so their numbers are a smoke test, not comparable with the paper's.\n"
+        )
+    return table
 
 
 def _header(rows: list[Row], failed: int) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from msae.experiments.registry import EXPERIMENTS
 from msae.experiments.spec import RunSpec
 from msae.experiments.store import ResultStore
 
@@ -27,8 +28,6 @@ Outcomes = Iterator[tuple[RunSpec, dict[str, Any]]]
 
 def run_spec(spec: RunSpec) -> dict[str, Any]:
     """Run one spec; a failure becomes an outcome with the traceback, not an exception."""
-    from msae.experiments.registry import EXPERIMENTS
-
     try:
         return {"status": "ok", "metrics": EXPERIMENTS[spec.experiment].run_one(spec)}
     except Exception:

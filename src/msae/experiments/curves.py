@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.ticker import MaxNLocator
 
 from msae.experiments import reporting
 from msae.experiments.store import Row
@@ -48,6 +49,7 @@ def draw(
         summary.append(
             (text, converged_at(iterations, acc), float(acc[-1]) if acc.size else float("nan"))
         )
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("iterations")
     ax.set_ylabel("classification accuracy (%)")
     ax.grid(alpha=0.3)

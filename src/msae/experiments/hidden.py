@@ -8,21 +8,23 @@ from msae.experiments import config, reporting
 from msae.experiments.experiment import Experiment
 from msae.experiments.paper import MODELS, label, paper_values
 from msae.experiments.runner import accuracy_run
+from msae.experiments.spec import RunSpec
 from msae.experiments.store import Row
 
 NAME = "hidden"
+PANELS = ("isolet", "usps", "pendigits")  # Fig. 8 (a)-(c)
 
 
-def expand(cfg: dict) -> list:
+def expand(cfg: dict) -> list[RunSpec]:
     return config.expand(NAME, cfg, [{"n_components": n} for n in cfg["hidden_sizes"]])
 
 
 def report(rows: list[Row], fig_dir: Path) -> str:
-    datasets = reporting.datasets_of(rows)
+    datasets = reporting.datasets_of(rows, PANELS)
     models = reporting.models_of(rows)
     sizes = sorted({r.params["n_components"] for r in rows})
     cells = reporting.group(rows, lambda r: (r.dataset, r.model, r.params["n_components"]))
-    mean = {key: reporting.mean_std(reporting.accuracies(rs))[0] for key, rs in cells.items()}
+    mean = {key: reporting.mean(reporting.accuracies(rs)) for key, rs in cells.items()}
     fig, axes = reporting.panels(len(datasets))
     body = []
     for i, (ax, dataset) in enumerate(zip(axes, datasets, strict=True)):
@@ -59,7 +61,7 @@ EXPERIMENT = Experiment(
     run_one=accuracy_run,
     report=report,
     defaults={
-        "datasets": ["isolet", "usps", "pendigits"],
+        "datasets": list(PANELS),
         "models": list(MODELS),
         "hidden_sizes": list(range(50, 501, 50)),
     },

@@ -13,9 +13,10 @@ from msae.experiments.spec import RunSpec
 from msae.experiments.store import Row
 
 NAME = "iterations"
+PANELS = ("isolet", "usps", "pendigits")  # Fig. 7 (a)-(c)
 
 
-def expand(cfg: dict) -> list:
+def expand(cfg: dict) -> list[RunSpec]:
     return config.expand(NAME, cfg, [{"n_checkpoints": cfg["n_checkpoints"]}])
 
 
@@ -24,7 +25,7 @@ def run_one(spec: RunSpec) -> dict:
 
 
 def report(rows: list[Row], fig_dir: Path) -> str:
-    datasets = reporting.datasets_of(rows)
+    datasets = reporting.datasets_of(rows, PANELS)
     models = reporting.models_of(rows)
     by_dataset = reporting.group(rows, lambda r: r.dataset)
     fig, axes = reporting.panels(len(datasets))
@@ -55,7 +56,7 @@ EXPERIMENT = Experiment(
     run_one=run_one,
     report=report,
     defaults={
-        "datasets": ["isolet", "usps", "pendigits"],
+        "datasets": list(PANELS),
         "models": list(MODELS),
         "n_checkpoints": 20,
         "override": {"max_iter": 100},  # the x-axis of Fig. 7

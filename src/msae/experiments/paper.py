@@ -31,7 +31,11 @@ DATASET_LABELS = {
     "ecoli": "Ecoli",
     "digits": "Digits (sklearn)",
 }
-SPARSITY_LABELS = {"kl": "KL divergence", "js": "JS divergence", "wasserstein": "Wasserstein"}
+SPARSITY_LABELS = {
+    "kl": "KL divergence",
+    "js": "JS divergence",
+    "wasserstein": "Wasserstein distance",
+}
 
 
 @cache
@@ -47,6 +51,6 @@ def label(name: str) -> str:
 
 
 def ordered(names: set[str] | list[str], order: tuple[str, ...]) -> list[str]:
-    """``names`` in the paper's ``order``, unknown names last in sorted order."""
-    known = [n for n in order if n in names]
+    """``names`` in the first-seen ``order``, names not in it last in sorted order."""
+    known = [n for n in dict.fromkeys(order) if n in names]
     return known + sorted(set(names) - set(order))

@@ -18,7 +18,7 @@ from msae.experiments.store import Row
 NAME = "per-class"
 
 
-def expand(cfg: dict) -> list:
+def expand(cfg: dict) -> list[RunSpec]:
     return config.expand(NAME, cfg)
 
 
@@ -56,7 +56,7 @@ def _bars(dataset: str, confusions: dict[str, np.ndarray], names: list[str], fig
     ax.set_ylabel("classification accuracy (%)")
     low = min(100 * np.diag(c).min() for c in confusions.values())
     ax.set_ylim(max(0.0, 10 * np.floor(low / 10) - 10), 100)
-    ax.legend(fontsize=7, ncols=min(len(models), 7), loc="lower center")
+    ax.legend(fontsize=8, ncols=len(models), loc="lower center", bbox_to_anchor=(0.5, 1.0))
     ax.grid(axis="y", alpha=0.3)
     caption = f"Figs. 11-12: accuracy on each class of {label(dataset)}"
     return reporting.save(fig, fig_dir, f"fig11_12_per_class_{dataset}.png", caption)

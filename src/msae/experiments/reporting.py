@@ -37,8 +37,9 @@ def group(rows: Iterable[Row], key: Callable[[Row], Hashable]) -> dict[Hashable,
     return dict(groups)
 
 
-def datasets_of(rows: Iterable[Row]) -> list[str]:
-    return ordered({r.dataset for r in rows}, DATASETS)
+def datasets_of(rows: Iterable[Row], order: Sequence[str] = DATASETS) -> list[str]:
+    """The datasets of ``rows`` in ``order`` (a figure's panel order), then the paper's."""
+    return ordered({r.dataset for r in rows}, (*order, *DATASETS))
 
 
 def models_of(rows: Iterable[Row]) -> list[str]:
@@ -49,6 +50,10 @@ def mean_std(values: Sequence[float]) -> tuple[float, float]:
     """Mean and sample standard deviation (0 for a single value)."""
     arr = np.asarray(values, dtype=float)
     return float(arr.mean()), float(arr.std(ddof=1)) if arr.size > 1 else 0.0
+
+
+def mean(values: Sequence[float]) -> float:
+    return mean_std(values)[0]
 
 
 def accuracies(rows: Iterable[Row]) -> list[float]:

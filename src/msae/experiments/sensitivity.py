@@ -10,13 +10,14 @@ from msae.experiments import config, reporting
 from msae.experiments.experiment import Experiment
 from msae.experiments.paper import label, paper_values
 from msae.experiments.runner import accuracy_run
+from msae.experiments.spec import RunSpec
 from msae.experiments.store import Row
 
 NAME = "sensitivity"
 GRID = [10.0**e for e in range(-7, 3)]  # {1e-7, ..., 1e2} for both (Section 4.2 item 1)
 
 
-def expand(cfg: dict) -> list:
+def expand(cfg: dict) -> list[RunSpec]:
     variants = [{"lam": lam, "beta": beta} for lam in cfg["lams"] for beta in cfg["betas"]]
     return config.expand(NAME, cfg, variants)
 
@@ -29,7 +30,7 @@ def _surface(rows: list[Row]) -> tuple[list[float], list[float], np.ndarray]:
     for (lam, beta), cell in reporting.group(
         rows, lambda r: (r.params["lam"], r.params["beta"])
     ).items():
-        acc[lams.index(lam), betas.index(beta)] = reporting.mean_std(reporting.accuracies(cell))[0]
+        acc[lams.index(lam), betas.index(beta)] = reporting.mean(reporting.accuracies(cell))
     return lams, betas, acc
 
 

@@ -19,7 +19,7 @@ from msae.penalties import SPARSITY_TERMS
 NAME = "sparsity"
 
 
-def expand(cfg: dict) -> list:
+def expand(cfg: dict) -> list[RunSpec]:
     """Every metric x rho; the accuracy curve (Fig. 15) only at ``curve_rho``."""
     variants = [
         {
@@ -70,7 +70,7 @@ def _table4(rows: list[Row]) -> str:
                 for metric in SPARSITY_LABELS:
                     runs = cells.get((dataset, model, rho, metric), [])
                     ours = (
-                        reporting.mean_std([r.metrics["mean_activation"] for r in runs])[0]
+                        reporting.mean([r.metrics["mean_activation"] for r in runs])
                         if runs
                         else None
                     )
@@ -113,6 +113,8 @@ def report(rows: list[Row], fig_dir: Path) -> str:
             body += [[label(dataset), name, it, f"{acc:.2f}"] for name, it, acc in summary]
         caption = f"Fig. 15: accuracy against iterations with each sparsity metric (ρ = {rho})"
         text += [
+            f"Fig. 15: accuracy against iterations with each metric (ρ = {rho}); the paper finds "
+            "the Wasserstein model converging fastest and highest after about 25 iterations.\n",
             reporting.md_table(
                 ["dataset", "metric", "converged at iteration", "final accuracy %"], body
             ),

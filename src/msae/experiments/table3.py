@@ -8,12 +8,13 @@ from msae.experiments import config, reporting
 from msae.experiments.experiment import Experiment
 from msae.experiments.paper import DATASETS, MODELS, RAW, label, paper_values
 from msae.experiments.runner import accuracy_run
+from msae.experiments.spec import RunSpec
 from msae.experiments.store import Row
 
 NAME = "table3"
 
 
-def expand(cfg: dict) -> list:
+def expand(cfg: dict) -> list[RunSpec]:
     return config.expand(NAME, cfg)
 
 
@@ -66,7 +67,7 @@ def _figure(stats: dict, datasets: list[str], models: list[str], fig_dir: Path) 
         ax.set_ylabel("test accuracy (%)")
         reporting.panel_title(ax, i, label(dataset))
         ax.grid(axis="y", alpha=0.3)
-    axes[0].legend(fontsize=8)
+    axes[-1].legend(loc="upper left", bbox_to_anchor=(1.05, 1.0))
     return reporting.save(fig, fig_dir, "table3.png", "Table 3 as a figure: ours against the paper")
 
 

@@ -10,13 +10,14 @@ from msae.experiments import config, reporting
 from msae.experiments.experiment import Experiment
 from msae.experiments.paper import DATASETS, MODELS, label
 from msae.experiments.runner import accuracy_run
+from msae.experiments.spec import RunSpec
 from msae.experiments.store import Row
 
 NAME = "timing"
 LARGE = ("mnist", "fashion-mnist", "cifar10")  # Fig. 16a; the others are in Fig. 16b
 
 
-def expand(cfg: dict) -> list:
+def expand(cfg: dict) -> list[RunSpec]:
     return config.expand(NAME, cfg)
 
 
@@ -35,14 +36,13 @@ def _bars(ax, times: dict, datasets: list[str], models: list[str], ylabel: str) 
     ax.set_xticks(x, reporting.labelled(datasets))
     ax.set_ylabel(ylabel)
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=7)
 
 
 def report(rows: list[Row], fig_dir: Path) -> str:
     datasets, models = reporting.datasets_of(rows), reporting.models_of(rows)
     cells = reporting.group(rows, lambda r: (r.dataset, r.model))
-    train = {k: reporting.mean_std([r.train_time for r in rs])[0] for k, rs in cells.items()}
-    test = {k: reporting.mean_std([r.test_time for r in rs])[0] for k, rs in cells.items()}
+    train = {k: reporting.mean([r.train_time for r in rs]) for k, rs in cells.items()}
+    test = {k: reporting.mean([r.test_time for r in rs]) for k, rs in cells.items()}
     groups = [
         ("training time (s)", [d for d in datasets if d in LARGE], train),
         ("training time (s)", [d for d in datasets if d not in LARGE], train),
@@ -53,6 +53,7 @@ def report(rows: list[Row], fig_dir: Path) -> str:
     for i, (ax, (ylabel, names, times)) in enumerate(zip(axes, groups, strict=True)):
         _bars(ax, times, names, models, ylabel)
         reporting.panel_title(ax, i, ylabel.split(" (")[0])
+    axes[0].legend(fontsize=8, ncols=len(models))
     body = [
         [label(d), label(m), f"{train[d, m]:.2f}", f"{test[d, m]:.3f}"]
         for d in datasets

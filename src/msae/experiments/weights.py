@@ -18,6 +18,7 @@ NAME = "weights"
 # A weight, row or column counts as zero when its magnitude (L2 norm) is at most this
 # fraction of the largest one.
 ZERO_TOL = 1e-3
+ZERO_METRICS = ("zero_rows", "zero_cols", "zero_weights")
 
 
 def zero_fraction(magnitudes: np.ndarray) -> float:
@@ -38,7 +39,7 @@ def weight_metrics(w: np.ndarray, bins: int) -> dict:
     }
 
 
-def expand(cfg: dict) -> list:
+def expand(cfg: dict) -> list[RunSpec]:
     return config.expand(NAME, cfg)
 
 
@@ -68,10 +69,7 @@ def report(rows: list[Row], fig_dir: Path) -> str:
             )
             ax.set_xlabel("weight value")
             ax.set_ylabel("number of weights")
-            fractions = {
-                k: reporting.mean_std([r.metrics[k] for r in runs])[0]
-                for k in ("zero_rows", "zero_cols", "zero_weights")
-            }
+            fractions = {k: reporting.mean([r.metrics[k] for r in runs]) for k in ZERO_METRICS}
             reporting.panel_title(ax, j, f"{label(dataset)}, {label(model)}")
             ax.text(
                 0.98,
@@ -82,14 +80,14 @@ def report(rows: list[Row], fig_dir: Path) -> str:
                 va="top",
                 fontsize=8,
             )
-            acc = reporting.mean_std(reporting.accuracies(runs))[0]
+            acc = reporting.mean(reporting.accuracies(runs))
             body.append(
                 [
                     label(dataset),
                     label(model),
                     "x".join(map(str, runs[0].metrics["shape"])),
                     f"{acc:.2f}",
-                    *(f"{fractions[k]:.1%}" for k in ("zero_rows", "zero_cols", "zero_weights")),
+                    *(f"{fractions[k]:.1%}" for k in ZERO_METRICS),
                 ]
             )
     table = reporting.md_table(

@@ -30,7 +30,7 @@ import torch
 from torch import Tensor, nn
 
 from msae.models.base import FeatureModel, ModelConfig, glorot_uniform
-from msae.models.fused import fused_objective
+from msae.models.fused import Workspace, fused_objective, with_ones_column
 from msae.models.multipath import MultiPathAE
 from msae.penalties import SPARSITY_TERMS, WEIGHT_PENALTIES, group_norms, group_shrink
 from msae.pyramid import build_pyramid, level_shapes
@@ -63,6 +63,7 @@ class AutoEncoder(FeatureModel):
         # True for solvers that need a smooth objective (L-BFGS and its polishing phase).
         self.smooth = True
         self.last_mean_activation: Tensor | None = None
+        self.workspace = Workspace()  # scratch buffers of the fused objective
 
     def _pyramid_sizes(self) -> list[int]:
         cfg = self.config
@@ -71,13 +72,16 @@ class AutoEncoder(FeatureModel):
 
     # -- data --------------------------------------------------------------------------------
     def prepare(self, x: Tensor) -> dict[str, Tensor]:
-        batch = {"x": x}
+        """The input and its pyramid levels. Encoder inputs are stored with a column of ones
+        appended (``x1``, ``LP{k}1``; ``x`` and ``LP{k}`` are views without it), so that the
+        fused objective gets bias and weight in one matrix product."""
+        batch = with_ones_column("x", x)
         if self.multipath is not None:
             pyr = build_pyramid(x, self.config.pyramid_levels, self.config.image_shape)
             for k, (g, lp) in enumerate(zip(pyr.gaussian, pyr.laplacian, strict=True)):
                 if k > 0:  # G_0 is x itself
                     batch[f"G{k}"] = g
-                batch[f"LP{k}"] = lp
+                batch.update(with_ones_column(f"LP{k}", lp))
         return batch
 
     # -- forward -----------------------------------------------------------------------------

@@ -8,6 +8,11 @@ small weight matrices rather than to (n, d) arrays, and the weight penalty and s
 (which only touch (m, d) and (m,) tensors) go through autograd on detached copies. The tests
 check that both give the same value and gradient in float64.
 
+The (n, d) and (n, m) intermediates are written into buffers that the model keeps between
+calls (:class:`Workspace`): allocating them afresh every iteration makes the allocator hand the
+memory back to the system and page-fault it in again, which cost about a third of a full-batch
+MNIST step (measured with ``bench/bench_step.py``).
+
 The gradient is computed during the forward call and handed back by ``backward``, so a
 closure that calls ``loss.backward()`` (as L-BFGS does) works unchanged.
 """
@@ -27,14 +32,50 @@ if TYPE_CHECKING:
 _sigmoid_backward = torch.ops.aten.sigmoid_backward
 
 
-def _linear_sigmoid(bias: Tensor, x: Tensor, weight: Tensor) -> Tensor:
-    return torch.addmm(bias, x, weight.T).sigmoid_()
+class Workspace:
+    """Named scratch tensors reused across calls while their shape, dtype and device match."""
+
+    def __init__(self) -> None:
+        self._buffers: dict[str, Tensor] = {}
+
+    def __call__(self, name: str, rows: int, cols: int, like: Tensor) -> Tensor:
+        buf = self._buffers.get(name)
+        if (
+            buf is None
+            or buf.shape != (rows, cols)
+            or buf.dtype != like.dtype
+            or (buf.device != like.device)
+        ):
+            buf = self._buffers[name] = like.new_empty(rows, cols)
+        return buf
 
 
-def _squared_error(out: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
+def with_ones_column(name: str, x: Tensor) -> dict[str, Tensor]:
+    """``{name + "1": [x | 1], name: view of x}`` sharing one (n, d + 1) array."""
+    augmented = x.new_ones(x.shape[0], x.shape[1] + 1)
+    augmented[:, :-1] = x
+    return {f"{name}1": augmented, name: augmented[:, :-1]}
+
+
+def _encode(out: Tensor, x1: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
+    """``s(x W^T + b)`` as one product of ``[x | 1]`` and ``[W | b]``: no bias broadcast."""
+    return torch.mm(x1, torch.cat([weight, bias[:, None]], 1).T, out=out).sigmoid_()
+
+
+def _encoder_grads(d_pre: Tensor, x1: Tensor) -> tuple[Tensor, Tensor]:
+    """Gradients of ``W`` and ``b`` from that of the pre-activation, in one product."""
+    g = torch.mm(d_pre.T, x1)
+    return g[:, :-1], g[:, -1]
+
+
+def _linear_sigmoid(out: Tensor, bias: Tensor, x: Tensor, weight: Tensor) -> Tensor:
+    return torch.addmm(bias, x, weight.T, out=out).sigmoid_()
+
+
+def _squared_error(out: Tensor, target: Tensor, diff: Tensor) -> tuple[Tensor, Tensor]:
     """``sum (out - target)^2`` and the gradient of half of it w.r.t. the pre-activation of
-    the sigmoid ``out``: ``(out - target) * out * (1 - out)``, computed in place."""
-    diff = out - target
+    the sigmoid ``out``: ``(out - target) * out * (1 - out)``, written into ``diff``."""
+    torch.sub(out, target, out=diff)
     flat = diff.view(-1)
     value = torch.dot(flat, flat)
     return value, _sigmoid_backward(diff, out, grad_input=diff)
@@ -61,23 +102,23 @@ def objective_and_grads(
     """Terms of the objective (as in ``loss_terms``) and the gradient of their sum w.r.t.
     ``list(model.parameters())``."""
     cfg = model.config
+    ws = model.workspace
     x = batch["x"]
-    n = x.shape[0]
+    n, d = x.shape
+    m = cfg.n_components
     w, b, v, c = model.weight, model.bias, model.dec_weight, model.dec_bias
     grads: dict[int, Tensor] = {}
     terms: dict[str, Tensor] = {}
 
-    y = _linear_sigmoid(b, x, w)
-    z = _linear_sigmoid(c, y, v)
-    sq, g_out = _squared_error(z, x)
-    del z
+    y = _encode(ws("y", n, m, x), batch["x1"], w, b)
+    z = _linear_sigmoid(ws("z", n, d, x), c, y, v)
+    sq, g_out = _squared_error(z, x, ws("nd", n, d, x))
     terms["reconstruction"] = 0.5 * sq / n
     grads[id(v)] = torch.mm(g_out.T, y).div_(n)
     grads[id(c)] = g_out.sum(0).div_(n)
-    d_y = torch.mm(g_out, v / n)
-    del g_out
-    g_w = torch.zeros_like(w)
+    d_y = torch.mm(g_out, v / n, out=ws("d_y", n, m, x))
     g_v = grads[id(v)]
+    g_w_extra = torch.zeros_like(w)  # from the weight penalty
 
     if cfg.weight_penalty != "none" and cfg.lam > 0:
         penalty = WEIGHT_PENALTIES[cfg.weight_penalty]
@@ -87,7 +128,7 @@ def objective_and_grads(
             lambda a, d: cfg.lam * penalty(a, d, smoothing=smoothing), w, v, need_grad=not skip
         )
         terms["weight"] = value
-        g_w += pw
+        g_w_extra += pw
         g_v += pv
 
     rho_hat = y.mean(0)
@@ -104,10 +145,9 @@ def objective_and_grads(
     if model.multipath is not None:
         _multipath(model, batch, y, d_y, terms, grads)
 
-    d_a = _sigmoid_backward(d_y, y)
-    g_w.addmm_(d_a.T, x)
-    grads[id(w)] = g_w
-    grads[id(b)] = d_a.sum(0)
+    d_a = _sigmoid_backward(d_y, y, grad_input=d_y)
+    g_w, grads[id(b)] = _encoder_grads(d_a, batch["x1"])
+    grads[id(w)] = g_w + g_w_extra
     return terms, [grads[id(p)] for p in model.parameters()]
 
 
@@ -122,43 +162,44 @@ def _multipath(
     """Forward and backward of J_ms; adds its gradient w.r.t. ``y`` to ``d_y`` in place."""
     mp = model.multipath
     cfg = model.config
+    ws = model.workspace
     n = y.shape[0]
     levels = cfg.pyramid_levels + 1
-    laplacian = [batch[f"LP{k}"] for k in range(levels)]
+    laplacian = [batch[f"LP{k}1"] for k in range(levels)]  # with the ones column
     gaussian = [batch["x"]] + [batch[f"G{k}"] for k in range(1, levels)]
 
-    codes: list[Tensor] = [None] * levels  # type: ignore[list-item]
+    hidden = [bias.shape[0] for bias in mp.enc_bias]
+    codes: list[Tensor] = [ws(f"h{k}", n, hidden[k], y) for k in range(levels)]
     top = levels - 1
-    codes[top] = _linear_sigmoid(mp.enc_bias[top], laplacian[top], mp.enc[top])
+    _encode(codes[top], laplacian[top], mp.enc[top], mp.enc_bias[top])
     for k in range(top - 1, -1, -1):
-        pre = torch.addmm(mp.enc_bias[k], laplacian[k], mp.enc[k].T)
-        codes[k] = pre.addmm_(codes[k + 1], mp.lateral[k].T).sigmoid_()
+        weight = torch.cat([mp.enc[k], mp.enc_bias[k][:, None]], 1)
+        pre = torch.mm(laplacian[k], weight.T, out=codes[k])
+        pre.addmm_(codes[k + 1], mp.lateral[k].T).sigmoid_()
 
     scale = 1.0 / (n * levels)
     loss1 = y.new_zeros(())
     d_codes: list[Tensor] = []
     for k in range(levels):
-        recon = _linear_sigmoid(mp.dec_bias[k], codes[k], mp.dec[k])
-        sq, g_out = _squared_error(recon, gaussian[k])
-        del recon
+        size = gaussian[k].shape[1]
+        # The level-0 buffers are the main decoder's: that is done with them by now.
+        recon = _linear_sigmoid(ws("z", n, size, y), mp.dec_bias[k], codes[k], mp.dec[k])
+        sq, g_out = _squared_error(recon, gaussian[k], ws("nd", n, size, y))
         loss1 += 0.5 * sq * scale
         grads[id(mp.dec[k])] = torch.mm(g_out.T, codes[k]).mul_(scale)
         grads[id(mp.dec_bias[k])] = g_out.sum(0).mul_(scale)
-        d_codes.append(torch.mm(g_out, mp.dec[k] * scale))
+        d_codes.append(torch.mm(g_out, mp.dec[k] * scale, out=ws(f"d_h{k}", n, hidden[k], y)))
     terms["multiscale"] = loss1
 
-    diff = y - codes[0]
+    diff = torch.sub(y, codes[0], out=ws("diff", n, cfg.n_components, y))
     flat = diff.view(-1)
     terms["consistency"] = 0.5 * torch.dot(flat, flat) / (n * cfg.n_components)
-    diff.div_(n * cfg.n_components)
-    d_y += diff
-    d_codes[0] -= diff
-    del diff
+    d_y.add_(diff, alpha=1.0 / (n * cfg.n_components))
+    d_codes[0].sub_(diff, alpha=1.0 / (n * cfg.n_components))
 
     for k in range(levels):
-        d_pre = _sigmoid_backward(d_codes[k], codes[k])
-        grads[id(mp.enc[k])] = torch.mm(d_pre.T, laplacian[k])
-        grads[id(mp.enc_bias[k])] = d_pre.sum(0)
+        d_pre = _sigmoid_backward(d_codes[k], codes[k], grad_input=d_codes[k])
+        grads[id(mp.enc[k])], grads[id(mp.enc_bias[k])] = _encoder_grads(d_pre, laplacian[k])
         if k < top:
             grads[id(mp.lateral[k])] = torch.mm(d_pre.T, codes[k + 1])
             d_codes[k + 1].addmm_(d_pre, mp.lateral[k])
