@@ -247,3 +247,13 @@ def test_progress_bar_speaks_poochs_protocol(tmp_path: Path, monkeypatch) -> Non
     spec = DATASETS["ecoli"].layouts[0].files[0]
     assert fetch(spec, tmp_path) == tmp_path / "ecoli.data"
     assert seen == [100]
+
+
+def test_train_val_split_refits_minmax_on_the_remaining_training_rows() -> None:
+    ds = load_dataset("pendigits")  # real files, from $MSAE_DATA
+    tune = train_val_split(ds, val_fraction=0.2, seed=0)
+    # min-max fitted on the tuning rows alone: each feature spans exactly [0, 1] there ...
+    assert tune.X_train.min(axis=0).max() == 0.0
+    assert tune.X_train.max(axis=0).min() == pytest.approx(1.0)
+    # ... and the validation rows are clipped into [0, 1] with that scaling.
+    assert tune.X_test.min() >= 0.0 and tune.X_test.max() <= 1.0

@@ -179,14 +179,19 @@ def train_val_split(ds: Dataset, val_fraction: float = 0.2, seed: int = 0) -> Da
     """A dataset for tuning: ``ds``'s training rows split into train and validation.
 
     The validation rows (a stratified ``val_fraction`` of each class, drawn with ``seed``)
-    take the place of the test set; ``ds``'s test set is not used at all.
+    take the place of the test set; ``ds``'s test set is not used at all. Min-max scaling is
+    refitted on the remaining training rows (min-max of an affine image of the raw features is
+    min-max of the raw features), so the validation rows play no part in it either.
     """
     train, val = preprocess.stratified_split(np.asarray(ds.y_train), val_fraction, seed)
+    X_train, X_val = ds.X_train[train], ds.X_train[val]
+    if ds.info.scaling == "minmax":
+        X_train, X_val = preprocess.SCALINGS["minmax"](X_train, X_val)
     return Dataset(
         replace(ds.info, n_train=len(train), n_test=len(val)),
-        ds.X_train[train],
+        X_train,
         ds.y_train[train],
-        ds.X_train[val],
+        X_val,
         ds.y_train[val],
         ds.files,
     )
