@@ -31,3 +31,17 @@ def test_fused_objective_matches_autograd_reference(preset, sparsity, proximal, 
         torch.testing.assert_close(terms[name], reference[name].detach(), msg=name)
     for p_, g, e in zip(params, got, expected, strict=True):
         torch.testing.assert_close(g, e, msg=f"gradient of a {tuple(p_.shape)} parameter")
+
+
+def test_reused_buffers_give_the_same_answer_across_batch_sizes():
+    """The workspace is reused between calls (mini-batches of different sizes included)."""
+    p = get_preset("lr21-msae")
+    cfg = ModelConfig(n_features=16, n_components=5, image_shape=(4, 4, 1), **p.defaults)
+    model = build_model(cfg, p, seed=0, dtype=torch.float64)
+    params = list(model.parameters())
+    for n in (9, 4, 9, 9):
+        data = model.prepare(torch.rand(n, 16, dtype=torch.float64))
+        expected = torch.autograd.grad(sum(model.loss_terms(data).values()), params)
+        got = torch.autograd.grad(fused_objective(model, data)[0], params)
+        for g, e in zip(got, expected, strict=True):
+            torch.testing.assert_close(g, e)

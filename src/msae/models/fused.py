@@ -49,6 +49,19 @@ class Workspace:
             buf = self._buffers[name] = like.new_empty(rows, cols)
         return buf
 
+    def codes(self, name: str, rows: int, cols: int, like: Tensor) -> tuple[Tensor, Tensor]:
+        """A hidden-code buffer ``[h | 1 | 0 ...]`` (width rounded up to a multiple of 8, which
+        keeps the matrix products fast) and the view ``h`` of its first ``cols`` columns.
+        Decoders multiply the whole buffer by ``[W' | b' | 0 ...]``: bias included."""
+        width = -(-(cols + 1) // 8) * 8
+        key = f"{name}:codes"
+        previous = self._buffers.get(key)
+        buf = self(key, rows, width, like)
+        if buf is not previous:  # newly allocated: write the constant columns once
+            buf[:, cols:] = 0.0
+            buf[:, cols] = 1.0
+        return buf, buf[:, :cols]
+
 
 def with_ones_column(name: str, x: Tensor) -> dict[str, Tensor]:
     """``{name + "1": [x | 1], name: view of x}`` sharing one (n, d + 1) array."""
@@ -68,8 +81,18 @@ def _encoder_grads(d_pre: Tensor, x1: Tensor) -> tuple[Tensor, Tensor]:
     return g[:, :-1], g[:, -1]
 
 
-def _linear_sigmoid(out: Tensor, bias: Tensor, x: Tensor, weight: Tensor) -> Tensor:
-    return torch.addmm(bias, x, weight.T, out=out).sigmoid_()
+def _decode(out: Tensor, codes: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
+    """``s(W' h + b')`` from a :meth:`Workspace.codes` buffer, in one product."""
+    padded = weight.new_zeros(weight.shape[0], codes.shape[1])
+    padded[:, : weight.shape[1]] = weight
+    padded[:, weight.shape[1]] = bias
+    return torch.mm(codes, padded.T, out=out).sigmoid_()
+
+
+def _decoder_grads(g_out: Tensor, codes: Tensor, n_hidden: int) -> tuple[Tensor, Tensor]:
+    """Gradients of ``W'`` and ``b'`` from that of the output pre-activation, in one product."""
+    g = torch.mm(g_out.T, codes)
+    return g[:, :n_hidden], g[:, n_hidden]
 
 
 def _squared_error(out: Tensor, target: Tensor, diff: Tensor) -> tuple[Tensor, Tensor]:
@@ -110,14 +133,14 @@ def objective_and_grads(
     grads: dict[int, Tensor] = {}
     terms: dict[str, Tensor] = {}
 
-    y = _encode(ws("y", n, m, x), batch["x1"], w, b)
-    z = _linear_sigmoid(ws("z", n, d, x), c, y, v)
+    y_codes, y = ws.codes("y", n, m, x)
+    _encode(y, batch["x1"], w, b)
+    z = _decode(ws("z", n, d, x), y_codes, v, c)
     sq, g_out = _squared_error(z, x, ws("nd", n, d, x))
     terms["reconstruction"] = 0.5 * sq / n
-    grads[id(v)] = torch.mm(g_out.T, y).div_(n)
-    grads[id(c)] = g_out.sum(0).div_(n)
+    g_v, g_c = _decoder_grads(g_out, y_codes, m)
+    grads[id(v)], grads[id(c)] = g_v.div_(n), g_c.div_(n)
     d_y = torch.mm(g_out, v / n, out=ws("d_y", n, m, x))
-    g_v = grads[id(v)]
     g_w_extra = torch.zeros_like(w)  # from the weight penalty
 
     if cfg.weight_penalty != "none" and cfg.lam > 0:
@@ -169,7 +192,7 @@ def _multipath(
     gaussian = [batch["x"]] + [batch[f"G{k}"] for k in range(1, levels)]
 
     hidden = [bias.shape[0] for bias in mp.enc_bias]
-    codes: list[Tensor] = [ws(f"h{k}", n, hidden[k], y) for k in range(levels)]
+    buffers, codes = zip(*(ws.codes(f"h{k}", n, hidden[k], y) for k in range(levels)), strict=True)
     top = levels - 1
     _encode(codes[top], laplacian[top], mp.enc[top], mp.enc_bias[top])
     for k in range(top - 1, -1, -1):
@@ -183,11 +206,11 @@ def _multipath(
     for k in range(levels):
         size = gaussian[k].shape[1]
         # The level-0 buffers are the main decoder's: that is done with them by now.
-        recon = _linear_sigmoid(ws("z", n, size, y), mp.dec_bias[k], codes[k], mp.dec[k])
+        recon = _decode(ws("z", n, size, y), buffers[k], mp.dec[k], mp.dec_bias[k])
         sq, g_out = _squared_error(recon, gaussian[k], ws("nd", n, size, y))
         loss1 += 0.5 * sq * scale
-        grads[id(mp.dec[k])] = torch.mm(g_out.T, codes[k]).mul_(scale)
-        grads[id(mp.dec_bias[k])] = g_out.sum(0).mul_(scale)
+        g_dec, g_dec_bias = _decoder_grads(g_out, buffers[k], hidden[k])
+        grads[id(mp.dec[k])], grads[id(mp.dec_bias[k])] = g_dec.mul_(scale), g_dec_bias.mul_(scale)
         d_codes.append(torch.mm(g_out, mp.dec[k] * scale, out=ws(f"d_h{k}", n, hidden[k], y)))
     terms["multiscale"] = loss1
 
