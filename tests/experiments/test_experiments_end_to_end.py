@@ -85,6 +85,9 @@ def test_metrics_of_each_experiment(results):
                 and sum(row.metrics["histogram"]["counts"]) == 8 * 64
             )
             assert 0 <= row.metrics["zero_rows"] <= 1 and 0 <= row.metrics["zero_cols"] <= 1
+            # exactly zero (prunable) implies zero within the tolerance
+            assert row.metrics["pruned_rows"] <= row.metrics["zero_rows"]
+            assert row.metrics["pruned_cols"] <= row.metrics["zero_cols"]
         for row in store.rows("per-class"):
             assert sum(map(sum, row.metrics["confusion"])) == 150
 
