@@ -117,8 +117,9 @@ class MSAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _AutoEn
         image to 14 x 14 and 7 x 7; a third level (4 x 4) carries little more than the mean.
     image_shape : tuple (H, W, C) or None
         Shape of the images the rows of X hold (channel-major); None gives 1-D pyramids.
-    solver : {"lbfgs", "adam"}, default="lbfgs"
-        Full-batch L-BFGS (``max_iter`` iterations) or mini-batch Adam (``max_iter`` epochs).
+    solver : {"lbfgs", "adam", "vls"}, default="lbfgs"
+        Full-batch L-BFGS (``max_iter`` iterations), mini-batch Adam (``max_iter`` epochs) or
+        VLSAE's variable-learning-speed gradient descent (which the ``vlsae`` preset forces).
     max_iter, batch_size, learning_rate
         Optimiser settings (``batch_size`` and ``learning_rate`` are for Adam).
     device : str, default="cpu"
