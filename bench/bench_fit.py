@@ -38,6 +38,8 @@ class _Clock:
         if info.iteration % self.every == 0 and self.reached is None:
             accuracy = self._score(info)
             self.curve.append((info.iteration, self.elapsed, accuracy))
+            line = f"iteration {info.iteration:4d}  {self.elapsed:7.1f} s  accuracy {accuracy:.4f}"
+            print("  " + line, flush=True)
             if accuracy >= self.target:
                 self.reached = (info.iteration, self.elapsed, accuracy)
                 raise _Reached
