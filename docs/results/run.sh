@@ -6,6 +6,5 @@ run() { echo "+ $*"; /usr/bin/time -f "  wall %e s" "$@"; }
 run msae reproduce table3 --datasets usps,pendigits,ecoli --repeats 10 --workers 2 --threads 1 --out "$out"
 run msae reproduce weights --datasets usps --repeats 1 --workers 2 --threads 1 --out "$out"
 run msae reproduce sparsity --datasets usps --repeats 1 --workers 2 --threads 1 --out "$out"
-run msae reproduce table3 --datasets isolet --repeats 10 --workers 2 --threads 1 --out "$out"
 run msae reproduce weights --datasets isolet --repeats 1 --workers 2 --threads 1 --out "$out"
 run msae report --out "$out"
