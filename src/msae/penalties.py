@@ -61,15 +61,14 @@ WEIGHT_PENALTIES: dict[str, WeightPenalty] = {
 }
 
 
+def _bernoulli_kl(p: Tensor | float, q: Tensor) -> Tensor:
+    return p * torch.log(p / q) + (1.0 - p) * torch.log((1.0 - p) / (1.0 - q))
+
+
 def kl_sparsity(rho_hat: Tensor, rho: float, smoothing: float = 0.0) -> Tensor:
     """``sum_j KL(Bernoulli(rho) || Bernoulli(rho_hat_j))`` (the classic sparse-AE term, Eq. 3)."""
     del smoothing  # smooth already
-    q = rho_hat.clamp(_CLAMP, 1.0 - _CLAMP)
-    return (rho * torch.log(rho / q) + (1.0 - rho) * torch.log((1.0 - rho) / (1.0 - q))).sum()
-
-
-def _bernoulli_kl(p: Tensor | float, q: Tensor) -> Tensor:
-    return p * torch.log(p / q) + (1.0 - p) * torch.log((1.0 - p) / (1.0 - q))
+    return _bernoulli_kl(rho, rho_hat.clamp(_CLAMP, 1.0 - _CLAMP)).sum()
 
 
 def js_sparsity(rho_hat: Tensor, rho: float, smoothing: float = 0.0) -> Tensor:

@@ -89,10 +89,6 @@ class Pyramid:
     laplacian: list[Tensor]
     shapes: list[tuple[int, ...]]  # (C, *spatial) of each level
 
-    @property
-    def sizes(self) -> list[int]:
-        return [g.shape[1] for g in self.gaussian]
-
 
 def level_shapes(n_features: int, levels: int, image_shape: tuple[int, ...] | None) -> list[tuple]:
     """(C, *spatial) shape of each of the ``levels + 1`` pyramid levels."""

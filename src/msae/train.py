@@ -180,11 +180,12 @@ def _fit_adam(model: FeatureModel, data: dict[str, Tensor], cfg: TrainConfig, re
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=cfg.learning_rate)
     generator = torch.Generator().manual_seed(cfg.seed)
-    n = next(iter(data.values())).shape[0]
+    first = next(iter(data.values()))
+    n, device = first.shape[0], first.device
     for epoch in range(1, cfg.max_iter + 1):
         sums: dict[str, float] = {}
         for index in _batches(n, cfg.batch_size, generator):
-            index = index.to(next(iter(data.values())).device)
+            index = index.to(device)
             batch = {k: v.index_select(0, index) for k, v in data.items()}
             opt.zero_grad(set_to_none=True)
             model.new_iteration()
