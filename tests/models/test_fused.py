@@ -45,3 +45,21 @@ def test_reused_buffers_give_the_same_answer_across_batch_sizes():
         got = torch.autograd.grad(fused_objective(model, data)[0], params)
         for g, e in zip(got, expected, strict=True):
             torch.testing.assert_close(g, e)
+
+
+def test_repeated_full_batch_steps_allocate_no_new_buffers():
+    """Every scratch array keeps its storage from one step to the next: a buffer whose shape
+    changed within a step (e.g. shared between pyramid levels) would be reallocated and
+    page-faulted in again on every full-batch iteration."""
+    p = get_preset("lr21-msae")
+    cfg = ModelConfig(n_features=64, n_components=6, image_shape=(8, 8, 1), **p.defaults)
+    model = build_model(cfg, p, seed=0)
+    data = model.prepare(torch.rand(10, 64))
+
+    def storages() -> dict[str, int]:
+        return {k: b.data_ptr() for k, b in model.workspace._buffers.items()}
+
+    fused_objective(model, data)
+    first = storages()
+    fused_objective(model, data)
+    assert storages() == first

@@ -205,9 +205,12 @@ def _multipath(
     d_codes: list[Tensor] = []
     for k in range(levels):
         size = gaussian[k].shape[1]
-        # The level-0 buffers are the main decoder's: that is done with them by now.
-        recon = _decode(ws("z", n, size, y), buffers[k], mp.dec[k], mp.dec_bias[k])
-        sq, g_out = _squared_error(recon, gaussian[k], ws("nd", n, size, y))
+        # Level 0 reuses the main decoder's buffers (that is done with them by now); the
+        # smaller levels get their own, since a buffer whose shape changes from call to call
+        # is reallocated and page-faulted in again every step.
+        tag = "" if k == 0 else str(k)
+        recon = _decode(ws(f"z{tag}", n, size, y), buffers[k], mp.dec[k], mp.dec_bias[k])
+        sq, g_out = _squared_error(recon, gaussian[k], ws(f"nd{tag}", n, size, y))
         loss1 += 0.5 * sq * scale
         g_dec, g_dec_bias = _decoder_grads(g_out, buffers[k], hidden[k])
         grads[id(mp.dec[k])], grads[id(mp.dec_bias[k])] = g_dec.mul_(scale), g_dec_bias.mul_(scale)

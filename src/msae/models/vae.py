@@ -85,7 +85,7 @@ class VAE(FeatureModel):
         mu, logvar = self.posterior(x)
         std = torch.exp(0.5 * logvar)
         t = mu + std * self.noise(mu)
-        self.last_posterior_std = float(std.detach().mean())
+        self.last_posterior_std = std.detach().mean()  # a tensor: no device sync per step
         bce = F.binary_cross_entropy_with_logits(self.decode_logits(t), x, reduction="sum")
         kl = 0.5 * (mu.square() + logvar.exp() - 1.0 - logvar).sum()
         terms = {"reconstruction": bce / n, "kl": kl / n}
@@ -97,7 +97,7 @@ class VAE(FeatureModel):
     def diagnostics(self) -> dict[str, float]:
         if self.last_posterior_std is None:
             return {}
-        return {"posterior_std": self.last_posterior_std}
+        return {"posterior_std": float(self.last_posterior_std)}
 
     def pruned(self) -> NoReturn:
         raise NotImplementedError(
