@@ -66,3 +66,23 @@ def test_colour_images_are_read_channel_last():
     assert pyr.shapes == [(3, 2, 2), (3, 1, 1)]
     torch.testing.assert_close(pyr.gaussian[1], pixel.view(1, 3))
     torch.testing.assert_close(pyr.laplacian[0], torch.zeros(1, 12, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("shape", [(3, 2, 7, 5), (4, 1, 9), (2, 3, 1, 6)])
+def test_matrix_form_equals_the_convolution_definition(shape):
+    """REDUCE and EXPAND run as products with per-axis matrices; they must equal blurring
+    (replicated borders) + subsampling, and zero insertion + blurring, done directly."""
+    from msae.pyramid import _blur_axis, _kernel, _upsample_axis
+
+    x = torch.rand(shape, dtype=torch.float64)
+    kernel = _kernel(x)
+    direct = x
+    for axis in range(2, x.dim()):
+        direct = _blur_axis(direct, axis, kernel)
+        direct = direct[(slice(None),) * axis + (slice(None, None, 2),)]
+    torch.testing.assert_close(reduce(x), direct)
+
+    up = direct
+    for axis, target in zip(range(2, x.dim()), x.shape[2:], strict=True):
+        up = _upsample_axis(up, axis, target, 2.0 * kernel)
+    torch.testing.assert_close(expand(direct, x.shape[2:]), up)

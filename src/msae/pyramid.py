@@ -41,26 +41,6 @@ def _blur_axis(x: Tensor, axis: int, kernel: Tensor) -> Tensor:
     return out.reshape(shape).movedim(-1, axis)
 
 
-def _spatial_axes(x: Tensor) -> range:
-    return range(2, x.dim())
-
-
-def _every_other(x: Tensor, axis: int) -> tuple[slice, ...]:
-    """Index of the even positions of ``x`` along ``axis``."""
-    index = [slice(None)] * x.dim()
-    index[axis] = slice(None, None, 2)
-    return tuple(index)
-
-
-def reduce(x: Tensor) -> Tensor:
-    """One REDUCE step on ``x`` of shape (n, C, *spatial): blur, then subsample by two."""
-    kernel = _kernel(x)
-    for axis in _spatial_axes(x):
-        x = _blur_axis(x, axis, kernel)
-        x = x[_every_other(x, axis)]
-    return x
-
-
 def _upsample_axis(x: Tensor, axis: int, target: int, kernel: Tensor) -> Tensor:
     """Zero insertion + blur along one axis, after replicating one coarse sample at the left
     border and two at the right, so that every output sample sees a full kernel."""
@@ -73,11 +53,43 @@ def _upsample_axis(x: Tensor, axis: int, target: int, kernel: Tensor) -> Tensor:
     return out.reshape(*shape[:-1], target).movedim(-1, axis)
 
 
+# REDUCE and EXPAND are linear along each axis. The convolutions above define them; applying
+# them to an identity matrix gives the (length x new length) matrix of each step, and the
+# pyramid applies those matrices with matrix products: a 1-channel conv1d over 60000 x 28 rows
+# of 28 samples ran at a small fraction of the speed (9 s against 0.3 s for MNIST's pyramid).
+def _reduce_matrix(length: int, like: Tensor) -> Tensor:
+    eye = torch.eye(length, dtype=like.dtype, device=like.device)[:, None, :]
+    return _blur_axis(eye, 2, _kernel(like))[..., ::2].reshape(length, -1)
+
+
+def _expand_matrix(length: int, target: int, like: Tensor) -> Tensor:
+    eye = torch.eye(length, dtype=like.dtype, device=like.device)[:, None, :]
+    return _upsample_axis(eye, 2, target, 2.0 * _kernel(like)).reshape(length, target)
+
+
+def _apply_along(x: Tensor, axis: int, matrix: Tensor) -> Tensor:
+    """``matrix`` applied along one axis of ``x``, as one 2-D product (a batched product over
+    a non-contiguous view would loop over the samples)."""
+    moved = x.movedim(axis, -1)
+    out = moved.reshape(-1, moved.shape[-1]) @ matrix
+    return out.view(*moved.shape[:-1], matrix.shape[1]).movedim(-1, axis)
+
+
+def _spatial_axes(x: Tensor) -> range:
+    return range(2, x.dim())
+
+
+def reduce(x: Tensor) -> Tensor:
+    """One REDUCE step on ``x`` of shape (n, C, *spatial): blur, then subsample by two."""
+    for axis in _spatial_axes(x):
+        x = _apply_along(x, axis, _reduce_matrix(x.shape[axis], x))
+    return x
+
+
 def expand(x: Tensor, size: tuple[int, ...]) -> Tensor:
     """One EXPAND step: upsample ``x`` (n, C, *spatial) to ``size`` by zero insertion + blur."""
-    kernel = 2.0 * _kernel(x)
     for axis, target in zip(_spatial_axes(x), size, strict=True):
-        x = _upsample_axis(x, axis, target, kernel)
+        x = _apply_along(x, axis, _expand_matrix(x.shape[axis], target, x))
     return x
 
 
