@@ -41,3 +41,27 @@ def test_absent_files_are_reported_not_raised(tmp_path):
 def test_unknown_dataset_is_an_error(name):
     with pytest.raises(ValueError, match="unknown dataset"):
         missing(name, None)
+
+
+@pytest.mark.parametrize("dataset", ["digits", "pendigits", "ecoli"])
+def test_validation_runs_never_see_the_test_rows(dataset):
+    """With ``validation`` the scored rows are a stratified share of the training rows."""
+    full = load_split(RunSpec("t", dataset, "ae", {}, 0))
+    tune = load_split(RunSpec("t", dataset, "ae", {"validation": 0.25}, 0))
+    n = len(full.y_train)
+    assert len(tune.y_train) + len(tune.y_test) == n
+    assert abs(len(tune.y_test) - 0.25 * n) <= len(np.unique(full.y_train))
+    # Every scored row comes from the training set: none of the test rows is among them.
+    test_rows = {row.tobytes() for row in full.X_test}
+    train_labels = np.bincount(full.y_train, minlength=len(full.class_names))
+    assert np.all(np.bincount(tune.y_test, minlength=len(train_labels)) <= train_labels)
+    if dataset == "digits":  # not rescaled: rows compare exactly
+        train_rows = {row.tobytes() for row in full.X_train}
+        assert all(row.tobytes() in train_rows for row in tune.X_test)
+        assert not any(row.tobytes() in test_rows for row in tune.X_test)
+    else:  # min-max is refitted on the remaining training rows, so they span [0, 1] again
+        assert tune.X_train.min() == 0.0 and tune.X_train.max() == 1.0
+    # The same held-out rows for every seed (so configurations compare on one split).
+    again = load_split(RunSpec("t", dataset, "ae", {"validation": 0.25}, 1))
+    if dataset != "ecoli":  # Ecoli draws a new train/test holdout per seed
+        np.testing.assert_array_equal(again.y_test, tune.y_test)

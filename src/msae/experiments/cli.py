@@ -42,6 +42,8 @@ def _flag_layer(**flags: Any) -> dict[str, Any]:
         "hidden": "n_components",
         "rho": "rho",
         "solver": "solver",
+        "classifier_alpha": "classifier_alpha",
+        "validation": "validation",
     }
     override = {key: flags[flag] for flag, key in names.items() if flags[flag] is not None}
     base = {k: flags[k] for k in ("data_dir", "device") if flags[k] is not None}
@@ -98,6 +100,18 @@ def reproduce_command(
     hidden: Annotated[int | None, typer.Option(help="Hidden size for every dataset.")] = None,
     rho: Annotated[float | None, typer.Option(help="Target mean activation ρ.")] = None,
     solver: Annotated[str | None, typer.Option(help="lbfgs or adam.")] = None,
+    classifier_alpha: Annotated[
+        float | None, typer.Option(min=0.0, help="L2 of the softmax [default: 1e-4].")
+    ] = None,
+    validation: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=0.9,
+            help="Score on this stratified share of the training rows instead of the test "
+            "set (for tuning: the test rows play no part).",
+        ),
+    ] = None,
     download: Annotated[bool, typer.Option(help="Download datasets that are missing.")] = False,
     dry_run: Annotated[bool, typer.Option(help="List the runs, run nothing.")] = False,
 ) -> None:
@@ -115,6 +129,8 @@ def reproduce_command(
             hidden=hidden,
             rho=rho,
             solver=solver,
+            classifier_alpha=classifier_alpha,
+            validation=validation,
             data_dir=None if data_dir is None else str(data_dir),
             device=device,
         )

@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
-from msae.data import DatasetError, get_info, load_dataset
+from msae.data import DatasetError, get_info, load_dataset, train_val_split
 from msae.experiments.paper import label
 from msae.experiments.spec import RunSpec
 
@@ -27,7 +27,7 @@ class Split:
     class_names: tuple[str, ...]
 
 
-def _digits(split_seed: int) -> Split:
+def _digits(split_seed: int, validation: float) -> Split:
     """scikit-learn's 8x8 digits (1797 images), 70/30 stratified: for smoke tests and demos."""
     X, y = load_digits(return_X_y=True)
     X_tr, X_te, y_tr, y_te = train_test_split(
@@ -37,14 +37,22 @@ def _digits(split_seed: int) -> Split:
         stratify=y,
         random_state=split_seed,
     )
+    if validation:  # the test rows are left out; a part of the training rows replaces them
+        X_tr, X_te, y_tr, y_te = train_test_split(
+            X_tr, y_tr, test_size=validation, stratify=y_tr, random_state=0
+        )
     return Split(X_tr, y_tr, X_te, y_te, (8, 8, 1), tuple(str(k) for k in range(10)))
 
 
 LOCAL_DATASETS = {"digits": _digits}
 
 
-def _from_registry(name: str, data_dir: str | None, split_seed: int, download: bool) -> Split:
+def _from_registry(
+    name: str, data_dir: str | None, split_seed: int, download: bool, validation: float = 0.0
+) -> Split:
     ds = load_dataset(name, data_dir=data_dir, download=download, split_seed=split_seed)
+    if validation:
+        ds = train_val_split(ds, validation, seed=0)
     image_shape = tuple(ds.info.image_shape) if ds.info.image_shape else None
     return Split(
         ds.X_train, ds.y_train, ds.X_test, ds.y_test, image_shape, tuple(ds.info.class_names)
@@ -52,10 +60,10 @@ def _from_registry(name: str, data_dir: str | None, split_seed: int, download: b
 
 
 @lru_cache(maxsize=3)
-def _load(name: str, data_dir: str | None, split_seed: int) -> Split:
+def _load(name: str, data_dir: str | None, split_seed: int, validation: float = 0.0) -> Split:
     if name in LOCAL_DATASETS:
-        return LOCAL_DATASETS[name](split_seed)
-    return _from_registry(name, data_dir, split_seed, download=False)
+        return LOCAL_DATASETS[name](split_seed, validation)
+    return _from_registry(name, data_dir, split_seed, download=False, validation=validation)
 
 
 def missing(name: str, data_dir: str | Path | None, download: bool = False) -> str | None:
@@ -104,9 +112,15 @@ def _split_seed(name: str, seed: int) -> int:
 
 
 def load_split(spec: RunSpec) -> Split:
-    """The data of one run: its dataset, split and subsampled as its parameters say."""
+    """The data of one run: its dataset, split and subsampled as its parameters say.
+
+    With ``validation`` (a fraction, e.g. 0.2) the run never sees the test set: a stratified
+    share of the training rows (the same for every seed) is held out and scored instead, and
+    min-max scaling is refitted without it. That is the split to tune hyperparameters on.
+    """
     p = spec.params
-    full = _load(spec.dataset, p.get("data_dir"), _split_seed(spec.dataset, spec.seed))
+    split_seed = _split_seed(spec.dataset, spec.seed)
+    full = _load(spec.dataset, p.get("data_dir"), split_seed, p.get("validation") or 0.0)
     X_train, y_train = _subsample(full.X_train, full.y_train, p.get("n_train"), spec.seed)
     X_test, y_test = _subsample(full.X_test, full.y_test, p.get("n_test"), spec.seed)
     return Split(X_train, y_train, X_test, y_test, full.image_shape, full.class_names)

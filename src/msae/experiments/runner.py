@@ -24,6 +24,7 @@ ESTIMATOR_PARAMS = (
     "max_iter",
     "solver",
     "sparsity",
+    "classifier_alpha",
     "device",
 )
 
@@ -36,12 +37,13 @@ class Softmax:
     """Softmax regression fitted exactly as MSAEClassifier fits its own (``msae.classify``):
     the raw-feature floor, and the classifier of the hidden features at checkpoints."""
 
-    def __init__(self, n_classes: int) -> None:
-        self.n_classes = n_classes
+    def __init__(self, n_classes: int, alpha: float | None = None) -> None:
+        self.n_classes, self.alpha = n_classes, alpha
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> Softmax:
         labels = _tensor(y).long()
-        self.coef_, self.intercept_ = fit_softmax(_tensor(X), labels, self.n_classes)
+        alpha = {} if self.alpha is None else {"alpha": self.alpha}
+        self.coef_, self.intercept_ = fit_softmax(_tensor(X), labels, self.n_classes, **alpha)
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray:
@@ -51,7 +53,7 @@ class Softmax:
 def make_estimator(spec: RunSpec, split: Split, callbacks: Sequence[Callable] = ()) -> Any:
     """The classifier of ``spec.model``: an MSAEClassifier preset, or softmax on raw features."""
     if spec.model == RAW:
-        return Softmax(len(split.class_names))
+        return Softmax(len(split.class_names), spec.params.get("classifier_alpha"))
     from msae import MSAEClassifier
 
     kwargs = {k: spec.params[k] for k in ESTIMATOR_PARAMS if spec.params.get(k) is not None}
@@ -113,8 +115,8 @@ class Checkpoints:
     Its own time is counted in ``elapsed`` so that it can be taken out of the training time.
     """
 
-    def __init__(self, split: Split, iterations: Sequence[int]) -> None:
-        self.split, self.iterations = split, set(iterations)
+    def __init__(self, split: Split, iterations: Sequence[int], alpha: float | None = None) -> None:
+        self.split, self.iterations, self.alpha = split, set(iterations), alpha
         self.curve: list[tuple[int, float]] = []
         self.elapsed = 0.0
 
@@ -123,7 +125,7 @@ class Checkpoints:
             return
         start = perf_counter()
         s = self.split
-        clf = Softmax(len(s.class_names)).fit(info.transform(s.X_train), s.y_train)
+        clf = Softmax(len(s.class_names), self.alpha).fit(info.transform(s.X_train), s.y_train)
         y_pred = clf.predict(info.transform(s.X_test))
         self.curve.append((info.iteration, accuracy(s.y_test, y_pred)))
         self.elapsed += perf_counter() - start
@@ -136,7 +138,11 @@ def curve_run(spec: RunSpec, split: Split) -> tuple[Fitted, dict[str, Any]]:
     iteration the optimiser stopped: its softmax is the one the classifier fitted.
     """
     max_iter, n_checkpoints = spec.params["max_iter"], spec.params.get("n_checkpoints", 0)
-    checkpoints = Checkpoints(split, checkpoint_iterations(max_iter, n_checkpoints)[:-1])
+    checkpoints = Checkpoints(
+        split,
+        checkpoint_iterations(max_iter, n_checkpoints)[:-1],
+        spec.params.get("classifier_alpha"),
+    )
     fitted = fit_predict(spec, split, [checkpoints] if n_checkpoints else [])
     metrics = timed_metrics(fitted, split, fitted.train_time - checkpoints.elapsed)
     metrics["n_iter"] = n_iter = int(fitted.estimator.n_iter_)
