@@ -14,6 +14,7 @@ MODELS = {
     "per-class": ("ae,lr21-msae", 2),
     "sparsity": ("lr21-msae", 3),  # 3 metrics x 1 rho
     "timing": ("ae,lr21-msae", 2),
+    "tune": ("ae,raw", 4),  # 2 classifier alphas (--quick)
 }
 FIGURES = [
     "table3.png",
@@ -90,6 +91,15 @@ def test_metrics_of_each_experiment(results):
             assert row.metrics["pruned_cols"] <= row.metrics["zero_cols"]
         for row in store.rows("per-class"):
             assert sum(map(sum, row.metrics["confusion"])) == 150
+        tune = store.rows("tune")
+        assert all(r.params["validation"] == 0.2 for r in tune)
+        assert sorted({r.params["classifier_alpha"] for r in tune}) == [1e-8, 1e-4]
+
+
+def test_tune_report_lists_each_grid_point(results):
+    text = (results / "report.md").read_text()
+    assert "classifier_alpha=0.0001 |" in text and "classifier_alpha=1e-08 |" in text
+    assert "stratified 20% of the training rows" in text
 
 
 def test_report_has_every_section_and_figure(results):

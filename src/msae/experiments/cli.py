@@ -59,7 +59,7 @@ def _flag_layer(**flags: Any) -> dict[str, Any]:
 def reproduce_command(
     experiment: Annotated[
         ExperimentName,
-        typer.Argument(help="The table or figure of the paper to reproduce (all: each in turn)."),
+        typer.Argument(help="A table or figure of the paper (all: each in turn), or tune."),
     ],
     out: Annotated[Path, typer.Option(help="Output directory (results.sqlite, report).")] = Path(
         "results"
@@ -138,7 +138,8 @@ def reproduce_command(
     layers.append(config.parse_assignments(assignments or []))
     failed = 0
     try:
-        for name in EXPERIMENTS if experiment.value == ALL else [experiment.value]:
+        paper = [name for name, e in EXPERIMENTS.items() if e.of_paper]
+        for name in paper if experiment.value == ALL else [experiment.value]:
             console.rule(f"{name}: {EXPERIMENTS[name].title}")
             cfg = experiment_config(name, quick, *layers)
             if dry_run:

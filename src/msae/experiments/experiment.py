@@ -19,6 +19,7 @@ class Experiment:
     sent to a process pool or a Ray task) returns a run's metrics, with ``train_time`` and
     ``test_time`` in seconds; ``report(rows, fig_dir)`` draws its figures into ``fig_dir``
     and returns its Markdown section. ``defaults`` and ``quick`` are config layers.
+    ``of_paper`` is False for tools such as tuning, which ``msae reproduce all`` leaves out.
     """
 
     name: str
@@ -28,3 +29,4 @@ class Experiment:
     report: Callable[[list[Row], Path], str]
     defaults: dict[str, Any] = field(default_factory=dict)
     quick: dict[str, Any] = field(default_factory=dict)
+    of_paper: bool = True

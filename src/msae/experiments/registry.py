@@ -10,6 +10,7 @@ from msae.experiments import (
     sparsity,
     table3,
     timing,
+    tune,
     weights,
 )
 from msae.experiments.experiment import Experiment
@@ -25,5 +26,6 @@ EXPERIMENTS: dict[str, Experiment] = {
         per_class.EXPERIMENT,
         sparsity.EXPERIMENT,
         timing.EXPERIMENT,
+        tune.EXPERIMENT,
     )
 }
