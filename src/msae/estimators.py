@@ -28,7 +28,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from msae import io
-from msae.classify import fit_softmax, softmax_proba
+from msae.classify import DEFAULT_ALPHA, fit_softmax, softmax_proba
 from msae.models import PRESETS, ModelConfig, build_model, get_preset
 from msae.penalties import SPARSITY_TERMS, WEIGHT_PENALTIES
 from msae.train import SOLVERS, TrainConfig, train
@@ -332,7 +332,7 @@ class MSAEClassifier(ClassifierMixin, _AutoEncoderParams):
         callbacks: list | None = None,
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 0,
-        classifier_alpha: float = 1e-4,
+        classifier_alpha: float = DEFAULT_ALPHA,
         classifier_max_iter: int = 200,
     ) -> None:
         self.n_components = n_components

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from msae.classify import fit_softmax, softmax_proba
+from msae.classify import DEFAULT_ALPHA, fit_softmax, softmax_proba
 from msae.experiments.data import Split, load_split
 from msae.experiments.paper import RAW
 from msae.experiments.spec import RunSpec
@@ -37,23 +37,30 @@ class Softmax:
     """Softmax regression fitted exactly as MSAEClassifier fits its own (``msae.classify``):
     the raw-feature floor, and the classifier of the hidden features at checkpoints."""
 
-    def __init__(self, n_classes: int, alpha: float | None = None) -> None:
+    def __init__(self, n_classes: int, alpha: float = DEFAULT_ALPHA) -> None:
         self.n_classes, self.alpha = n_classes, alpha
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> Softmax:
         labels = _tensor(y).long()
-        alpha = {} if self.alpha is None else {"alpha": self.alpha}
-        self.coef_, self.intercept_ = fit_softmax(_tensor(X), labels, self.n_classes, **alpha)
+        self.coef_, self.intercept_ = fit_softmax(
+            _tensor(X), labels, self.n_classes, alpha=self.alpha
+        )
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         return softmax_proba(_tensor(X), self.coef_, self.intercept_).argmax(dim=1).numpy()
 
 
+def classifier_alpha(spec: RunSpec) -> float:
+    """The softmax L2 of a run: its ``classifier_alpha``, else the library's default."""
+    alpha = spec.params.get("classifier_alpha")
+    return DEFAULT_ALPHA if alpha is None else alpha
+
+
 def make_estimator(spec: RunSpec, split: Split, callbacks: Sequence[Callable] = ()) -> Any:
     """The classifier of ``spec.model``: an MSAEClassifier preset, or softmax on raw features."""
     if spec.model == RAW:
-        return Softmax(len(split.class_names), spec.params.get("classifier_alpha"))
+        return Softmax(len(split.class_names), classifier_alpha(spec))
     from msae import MSAEClassifier
 
     kwargs = {k: spec.params[k] for k in ESTIMATOR_PARAMS if spec.params.get(k) is not None}
@@ -115,7 +122,7 @@ class Checkpoints:
     Its own time is counted in ``elapsed`` so that it can be taken out of the training time.
     """
 
-    def __init__(self, split: Split, iterations: Sequence[int], alpha: float | None = None) -> None:
+    def __init__(self, split: Split, iterations: Sequence[int], alpha: float) -> None:
         self.split, self.iterations, self.alpha = split, set(iterations), alpha
         self.curve: list[tuple[int, float]] = []
         self.elapsed = 0.0
@@ -141,7 +148,7 @@ def curve_run(spec: RunSpec, split: Split) -> tuple[Fitted, dict[str, Any]]:
     checkpoints = Checkpoints(
         split,
         checkpoint_iterations(max_iter, n_checkpoints)[:-1],
-        spec.params.get("classifier_alpha"),
+        classifier_alpha(spec),
     )
     fitted = fit_predict(spec, split, [checkpoints] if n_checkpoints else [])
     metrics = timed_metrics(fitted, split, fitted.train_time - checkpoints.elapsed)
