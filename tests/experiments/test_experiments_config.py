@@ -4,6 +4,7 @@ import pytest
 
 from msae.experiments import config
 from msae.experiments.paper import paper_values
+from msae.experiments.sensitivity import expand as expand_sensitivity
 from msae.experiments.spec import RunSpec
 from msae.experiments.sweep import experiment_config
 
@@ -70,3 +71,18 @@ def test_run_key_ignores_where_a_run_executes():
     assert spec.key == moved.key
     assert spec.key != RunSpec("table3", "usps", "ae", {"lam": 1e-4}, 0).key
     assert spec.key != RunSpec("table3", "usps", "ae", {"lam": 1e-5}, 1).key
+
+
+def test_an_integer_for_a_real_parameter_names_the_same_run_as_its_float():
+    # --set 'lams=[10]' reads 10 as an integer; the default grid holds 10.0.
+    layer = config.parse_assignments(["lams=[10]", "betas=[0.1]"])
+    cfg = experiment_config("sensitivity", False, {"datasets": ["usps"], **layer})
+    from_flag = expand_sensitivity(cfg)
+    from_grid = expand_sensitivity({**cfg, "lams": [10.0]})
+    assert from_flag[0].params["lam"] == 10.0 and isinstance(from_flag[0].params["lam"], float)
+    assert [s.key for s in from_flag] == [s.key for s in from_grid]
+    # Integer parameters stay integers, and the key still tells real values apart.
+    spec = RunSpec("table3", "usps", "ae", {"lam": 1, "max_iter": 100, "beta": 0.5}, 0)
+    assert spec.params == {"lam": 1.0, "max_iter": 100, "beta": 0.5}
+    assert isinstance(spec.params["max_iter"], int)
+    assert spec.key != RunSpec("table3", "usps", "ae", {"lam": 2, "max_iter": 100}, 0).key

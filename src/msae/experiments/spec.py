@@ -11,6 +11,10 @@ from typing import Any
 # with the run but left out of its key, so moving the data or the device does not rerun it.
 RUNTIME_KEYS = frozenset({"data_dir", "device"})
 
+# Real-valued parameters: an integer given for one (``--set lams=[10]`` reads 10 as JSON's
+# integer) is stored as the float, so that 10 and 10.0 name the same run.
+REAL_KEYS = frozenset({"lam", "beta", "rho", "classifier_alpha", "validation"})
+
 
 def canonical_json(value: Any) -> str:
     """JSON with sorted keys and no whitespace: equal values give equal strings."""
@@ -26,6 +30,15 @@ class RunSpec:
     model: str
     params: dict[str, Any] = field(hash=False)
     seed: int
+
+    def __post_init__(self) -> None:
+        real = {
+            k: float(v)
+            for k, v in self.params.items()
+            if k in REAL_KEYS and isinstance(v, int) and not isinstance(v, bool)
+        }
+        if real:
+            object.__setattr__(self, "params", {**self.params, **real})
 
     @property
     def key(self) -> str:
