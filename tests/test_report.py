@@ -51,3 +51,18 @@ def test_paper_values_are_complete_and_cited():
     assert set(table4) == {"fashion-mnist", "cifar10", "usps"}
     assert table4["fashion-mnist"]["0.1"] == {"kl": 0.0987, "js": 0.0969, "wasserstein": 0.0999}
     assert set(values["hyperparameters"]["values"]) == set(DATASETS) - {"cifar10"}
+
+
+def test_sensitivity_counts_the_cells_near_the_best(tmp_path):
+    # 3 x 2 grid, accuracy (%) 90, 89.5 / 89.2, 80 / 50, 40: three cells within 1 point of 90.
+    grid = {(1e-5, 0.1): 0.90, (1e-5, 1.0): 0.895, (1e-3, 0.1): 0.892, (1e-3, 1.0): 0.80}
+    grid |= {(1e-1, 0.1): 0.50, (1e-1, 1.0): 0.40}
+    with ResultStore(tmp_path) as store:
+        for (lam, beta), acc in grid.items():
+            spec = RunSpec("sensitivity", "usps", "lr21-msae", {"lam": lam, "beta": beta}, 0)
+            outcome = {"status": "ok", "metrics": {"accuracy": acc, "train_time": 1.0}}
+            store.write(spec, outcome, {"version": "0.1.0", "git_commit": None})
+    text = write_report(tmp_path).read_text()
+    assert "λ=1e-05, β=1e-01" in text  # the best cell
+    assert "3/6 cells; λ up to 1e-03, β up to 1e+00" in text
+    assert (tmp_path / "figures" / "fig06_sensitivity.png").exists()
