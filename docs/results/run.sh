@@ -23,4 +23,6 @@ g5='[1e-7,1e-5,1e-3,0.1,10]'
 run msae reproduce sensitivity --datasets isolet --repeats 1 --workers 2 --threads 1 --set "lams=$g5" --set "betas=$g5" --out "$out"
 # Stopped after 2 of its 9 runs, then resumed with the Wasserstein runs first (same run keys).
 run msae reproduce sparsity --datasets fashion-mnist --repeats 1 --workers 2 --threads 1 --set 'sparsities=["wasserstein","kl","js"]' --out "$out"
+# Stopped again after 8 of 9; the last run alone, with both cores.
+run msae reproduce sparsity --datasets fashion-mnist --repeats 1 --workers 1 --threads 2 --set 'sparsities=["wasserstein","kl","js"]' --out "$out"
 run msae report --out "$out"
