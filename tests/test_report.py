@@ -66,3 +66,26 @@ def test_sensitivity_counts_the_cells_near_the_best(tmp_path):
     assert "λ=1e-05, β=1e-01" in text  # the best cell
     assert "3/6 cells; λ up to 1e-03, β up to 1e+00" in text
     assert (tmp_path / "figures" / "fig06_sensitivity.png").exists()
+
+
+def test_tune_lists_grid_points_in_numeric_order(tmp_path):
+    # As strings, "1e-06" would sort after "0.01"; the table must go by value.
+    alphas = [1e-2, 1e-6, 1e-4]
+    with ResultStore(tmp_path) as store:
+        for alpha in alphas:
+            params = {
+                "classifier_alpha": alpha,
+                "validation": 0.2,
+                "grid_keys": ["classifier_alpha"],
+            }
+            spec = RunSpec("tune", "usps", "ae", params, 0)
+            outcome = {"status": "ok", "metrics": {"accuracy": 0.9 + alpha, "train_time": 1.0}}
+            store.write(spec, outcome, {"version": "0.1.0", "git_commit": None})
+    text = write_report(tmp_path).read_text()
+    rows = [line for line in text.splitlines() if line.startswith("| classifier_alpha=")]
+    assert [row.split(" |")[0] for row in rows] == [
+        "| classifier_alpha=1e-06",
+        "| classifier_alpha=0.0001",
+        "| classifier_alpha=0.01",
+    ]
+    assert "**91.00 ± 0.00**" in text  # the best, 1e-2, in bold

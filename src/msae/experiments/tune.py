@@ -41,11 +41,21 @@ def _setting(row: Row, keys: list[str]) -> str:
     return ", ".join(f"{k}={row.params.get(k)}" for k in keys) or "(no grid)"
 
 
+def _order(row: Row, keys: list[str]) -> tuple:
+    """Sort key of a row's grid point: by value, numbers before anything else.
+
+    Sorting the setting strings would put ``1e-06`` after ``0.01``.
+    """
+    values = (row.params.get(k) for k in keys)
+    return tuple((0, v, "") if isinstance(v, int | float) else (1, 0, str(v)) for v in values)
+
+
 def _section(dataset: str, rows: list[Row], keys: list[str]) -> str:
-    """One dataset's table: a row per grid point, a column per model."""
+    """One dataset's table: a row per grid point, in order of value; a column per model."""
     models = reporting.models_of(rows)
     cells = reporting.group(rows, lambda r: (_setting(r, keys), r.model))
-    settings = sorted({s for s, _ in cells})
+    rank = {_setting(r, keys): _order(r, keys) for r in rows}
+    settings = sorted({s for s, _ in cells}, key=rank.__getitem__)
     stats = {cell: reporting.mean_std(reporting.accuracies(rs)) for cell, rs in cells.items()}
     best = {
         m: max((s for s in settings if (s, m) in stats), key=lambda s: stats[s, m][0])
