@@ -26,3 +26,5 @@ run msae reproduce sparsity --datasets fashion-mnist --repeats 1 --workers 2 --t
 # Stopped again after 8 of 9; the last run alone, with both cores.
 run msae reproduce sparsity --datasets fashion-mnist --repeats 1 --workers 1 --threads 2 --set 'sparsities=["wasserstein","kl","js"]' --out "$out"
 run msae report --out "$out"
+run msae reproduce tune --datasets usps --repeats 2 --workers 2 --threads 1 --set 'grid={"classifier_alpha":[1e-2,1e-3,1e-4,1e-6]}' --out "$out/tuning"
+run msae report --out "$out/tuning"
