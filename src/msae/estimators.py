@@ -199,8 +199,20 @@ class MSAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _AutoEn
         return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X: Any, y: Any = None) -> MSAETransformer:
-        """Train the auto-encoder on X (unsupervised; y is ignored)."""
+    def fit(
+        self,
+        X: Any,
+        y: Any = None,
+        *,
+        checkpoint: str | Path | None = None,
+        checkpoint_every: int = 10,
+    ) -> MSAETransformer:
+        """Train the auto-encoder on X (unsupervised; y is ignored).
+
+        With ``checkpoint`` (a file path) the training state is saved there every
+        ``checkpoint_every`` iterations, and a fit that finds a checkpoint of the same data and
+        settings there resumes from it; the file is deleted when training ends.
+        """
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         config = self._model_config(X.shape[1])
@@ -216,6 +228,8 @@ class MSAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _AutoEn
             batch_size=self.batch_size,
             learning_rate=self.learning_rate,
             seed=seed,
+            checkpoint=checkpoint,
+            checkpoint_every=checkpoint_every,
         )
         x = self._torch(X)
         self.history_ = train(model, x, train_cfg, callbacks)
@@ -362,12 +376,25 @@ class MSAEClassifier(ClassifierMixin, _AutoEncoderParams):
         return {name: getattr(self, name) for name in names}
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X: Any, y: Any) -> MSAEClassifier:
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        *,
+        checkpoint: str | Path | None = None,
+        checkpoint_every: int = 10,
+    ) -> MSAEClassifier:
+        """Train the auto-encoder on X, then the softmax on its features of X.
+
+        ``checkpoint`` and ``checkpoint_every``: see :meth:`MSAETransformer.fit`.
+        """
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)
         self.classes_ = encoder.classes_
-        self.transformer_ = MSAETransformer(**self._transformer_params()).fit(X)
+        self.transformer_ = MSAETransformer(**self._transformer_params()).fit(
+            X, checkpoint=checkpoint, checkpoint_every=checkpoint_every
+        )
         self.n_iter_ = self.transformer_.n_iter_
         self._fit_softmax(self.transformer_._features(X), encoder.transform(y))
         return self

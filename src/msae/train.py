@@ -4,6 +4,11 @@
 and epochs for Adam. After each one the trainer records the loss terms and the model's
 diagnostics, and calls the callbacks with an :class:`IterationInfo`.
 
+With ``TrainConfig.checkpoint`` set, the trainer saves the model, the solver's state and the
+history every ``checkpoint_every`` iterations (atomically), and a later fit with the same path
+resumes from there: a long run that was killed loses at most ``checkpoint_every`` iterations,
+and ends with the same weights as one that was not. The file is deleted when training ends.
+
 A non-smooth L2,1 penalty is handled per solver: L-BFGS minimises its smoothed form and then
 runs ``polish_iter`` proximal-gradient (ISTA) steps with a backtracking line search on the exact
 objective, which sets the groups whose optimum is zero to exactly zero; Adam takes a proximal
@@ -13,8 +18,12 @@ group-shrinkage step after every update.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
+from time import perf_counter
+from typing import Any
 
 import numpy as np
 import torch
@@ -27,6 +36,10 @@ class TrainingDivergedError(FloatingPointError):
     """A loss term became NaN or infinite."""
 
 
+class CheckpointError(ValueError):
+    """A training checkpoint cannot be read, or was written by a different fit."""
+
+
 @dataclass
 class TrainConfig:
     solver: str = "lbfgs"
@@ -36,6 +49,8 @@ class TrainConfig:
     history_size: int = 20
     polish_iter: int = 30
     seed: int = 0
+    checkpoint: str | Path | None = None  # file to save the training state to and resume from
+    checkpoint_every: int = 10  # iterations between saves
 
 
 @dataclass
@@ -71,13 +86,79 @@ def evaluate(model: FeatureModel, batch: dict[str, Tensor], iteration: int) -> t
     return loss, terms
 
 
-class _Recorder:
-    """Turns evaluated terms into history rows and feeds the callbacks."""
+class Checkpointer:
+    """Saves the training state to one file, atomically, and reads it back for a resumed fit.
 
-    def __init__(self, model: FeatureModel, callbacks: list[Callback]) -> None:
+    The state carries a fingerprint of the fit (model configuration, solver settings, seed and
+    data), so that a checkpoint is never resumed by a fit it does not belong to.
+    """
+
+    def __init__(self, path: str | Path, every: int, fingerprint: str) -> None:
+        if every < 1:
+            raise ValueError(f"checkpoint_every must be at least 1, got {every}")
+        self.path, self.every, self.fingerprint = Path(path), every, fingerprint
+
+    def load(self) -> dict[str, Any] | None:
+        """The saved state, or None when there is no checkpoint yet."""
+        if not self.path.exists():
+            return None
+        state = read_checkpoint(self.path)
+        if state.get("fingerprint") != self.fingerprint:
+            raise CheckpointError(
+                f"{self.path} was written by a different fit (model, solver settings, seed or "
+                "data differ); delete it to train from the start, or choose another path"
+            )
+        return state
+
+    def save(self, state: dict[str, Any]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.path.with_name(self.path.name + ".partial")
+        torch.save({**state, "fingerprint": self.fingerprint}, partial)
+        os.replace(partial, self.path)  # a kill mid-save leaves the previous checkpoint whole
+
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def read_checkpoint(path: str | Path) -> dict[str, Any]:
+    """A checkpoint's state (tensors on the CPU); :class:`CheckpointError` if unreadable."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises several types for a damaged file
+        raise CheckpointError(
+            f"{path} is not a readable msae training checkpoint ({exc}); delete it to train "
+            "from the start"
+        ) from exc
+    if not isinstance(state, dict) or "iteration" not in state:
+        raise CheckpointError(f"{path} is not an msae training checkpoint (no iteration saved)")
+    return state
+
+
+def fingerprint(model: FeatureModel, x: Tensor, cfg: TrainConfig) -> str:
+    """What a checkpoint must match to be resumed; ``max_iter`` may change (a run can grow)."""
+    settings = (cfg.solver, cfg.batch_size, cfg.learning_rate, cfg.history_size, cfg.seed)
+    data = (tuple(x.shape), str(x.dtype), float(x.double().sum()), float(x.double().square().sum()))
+    return repr((sorted(model.config.to_dict().items()), settings, data))
+
+
+class Recorder:
+    """Turns evaluated terms into history rows, feeds the callbacks and keeps the checkpoint.
+
+    Solvers call :meth:`resume` once before their loop and :meth:`save` after each iteration.
+    """
+
+    def __init__(
+        self,
+        model: FeatureModel,
+        callbacks: list[Callback],
+        checkpointer: Checkpointer | None = None,
+    ) -> None:
         self.model = model
         self.callbacks = callbacks
+        self.checkpointer = checkpointer
         self.history: list[dict[str, float]] = []
+        self.started = perf_counter()
+        self.earlier = 0.0  # optimiser seconds spent by the fits this one resumes
 
     def __call__(self, iteration: int, loss: float, terms: dict[str, float]) -> None:
         row = {"iteration": iteration, "loss": loss, **terms, **self.model.diagnostics()}
@@ -86,12 +167,39 @@ class _Recorder:
         for callback in self.callbacks:
             callback(info)
 
+    def resume(self) -> tuple[int, dict[str, Any]]:
+        """(last iteration done, the solver's saved state); (0, {}) for a fresh start."""
+        state = self.checkpointer.load() if self.checkpointer else None
+        if state is None:
+            return 0, {}
+        self.model.load_state_dict(state["model"])
+        self.model.set_random_state(state["random"])
+        self.history = state["history"]
+        self.earlier = state["elapsed"]
+        return state["iteration"], state["solver"]
+
+    def save(self, iteration: int, solver: Callable[[], dict[str, Any]], last: bool) -> None:
+        """Checkpoint every ``every`` iterations and at the last; ``solver()`` is its state."""
+        ckpt = self.checkpointer
+        if ckpt is None or not (last or iteration % ckpt.every == 0):
+            return
+        ckpt.save(
+            {
+                "iteration": iteration,
+                "model": self.model.state_dict(),
+                "random": self.model.random_state(),
+                "solver": solver(),
+                "history": self.history,
+                "elapsed": self.earlier + perf_counter() - self.started,
+            }
+        )
+
 
 def _floats(terms: dict[str, Tensor]) -> dict[str, float]:
     return {k: float(v.detach()) for k, v in terms.items()}
 
 
-def _fit_lbfgs(model: FeatureModel, data: dict[str, Tensor], cfg: TrainConfig, rec: _Recorder):
+def _fit_lbfgs(model: FeatureModel, data: dict[str, Tensor], cfg: TrainConfig, rec: Recorder):
     model.proximal, model.smooth = False, True
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.LBFGS(
@@ -104,8 +212,12 @@ def _fit_lbfgs(model: FeatureModel, data: dict[str, Tensor], cfg: TrainConfig, r
         tolerance_change=1e-15,
         line_search_fn="strong_wolfe",
     )
-    previous = math.inf
-    for iteration in range(1, cfg.max_iter + 1):
+    iteration, saved = rec.resume()
+    previous = saved.get("previous", math.inf)
+    if saved:
+        opt.load_state_dict(saved["optimizer"])
+    start = cfg.max_iter + 1 if saved.get("converged") else iteration + 1
+    for iteration in range(start, cfg.max_iter + 1):
         last: dict[str, object] = {}
 
         def closure(iteration: int = iteration, last: dict = last) -> Tensor:
@@ -119,9 +231,13 @@ def _fit_lbfgs(model: FeatureModel, data: dict[str, Tensor], cfg: TrainConfig, r
         opt.step(closure)
         loss = float(last["loss"])
         rec(iteration, loss, _floats(last["terms"]))
-        if abs(previous - loss) <= 1e-12 * max(1.0, abs(loss)):
-            break  # converged: L-BFGS makes no further progress
+        # Converged when L-BFGS makes no further progress.
+        converged = abs(previous - loss) <= 1e-12 * max(1.0, abs(loss))
         previous = loss
+        state = {"optimizer": opt.state_dict(), "previous": previous, "converged": converged}
+        rec.save(iteration, lambda state=state: state, converged or iteration == cfg.max_iter)
+        if converged:
+            break
     if model.uses_nonsmooth_penalty():
         _polish(model, data, cfg, params)
         with torch.no_grad():
@@ -175,14 +291,18 @@ def _batches(n: int, batch_size: int, generator: torch.Generator) -> Iterator[Te
     yield from order.split(batch_size)
 
 
-def _fit_adam(model: FeatureModel, data: dict[str, Tensor], cfg: TrainConfig, rec: _Recorder):
+def _fit_adam(model: FeatureModel, data: dict[str, Tensor], cfg: TrainConfig, rec: Recorder):
     model.proximal, model.smooth = True, False
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=cfg.learning_rate)
     generator = torch.Generator().manual_seed(cfg.seed)
+    done, saved = rec.resume()
+    if saved:
+        opt.load_state_dict(saved["optimizer"])
+        generator.set_state(saved["batches"])
     first = next(iter(data.values()))
     n, device = first.shape[0], first.device
-    for epoch in range(1, cfg.max_iter + 1):
+    for epoch in range(done + 1, cfg.max_iter + 1):
         sums: dict[str, float] = {}
         for index in _batches(n, cfg.batch_size, generator):
             index = index.to(device)
@@ -196,10 +316,12 @@ def _fit_adam(model: FeatureModel, data: dict[str, Tensor], cfg: TrainConfig, re
             for k, v in _floats(terms).items():
                 sums[k] = sums.get(k, 0.0) + v * len(index) / n
         rec(epoch, sum(sums.values()), sums)
+        state = lambda: {"optimizer": opt.state_dict(), "batches": generator.get_state()}  # noqa: E731
+        rec.save(epoch, state, epoch == cfg.max_iter)
     model.proximal, model.smooth = False, True
 
 
-SOLVERS: dict[str, Callable[[FeatureModel, dict, TrainConfig, _Recorder], None]] = {
+SOLVERS: dict[str, Callable[[FeatureModel, dict, TrainConfig, Recorder], None]] = {
     "lbfgs": _fit_lbfgs,
     "adam": _fit_adam,
 }
@@ -211,13 +333,24 @@ def train(
     cfg: TrainConfig,
     callbacks: list[Callback] | None = None,
 ) -> list[dict[str, float]]:
-    """Fit ``model`` to ``x`` in place; returns the per-iteration history."""
+    """Fit ``model`` to ``x`` in place; returns the per-iteration history.
+
+    With ``cfg.checkpoint`` a fit resumes from the state saved there by an earlier one that was
+    interrupted; callbacks then see only the iterations run by this one (the history has all).
+    """
     if cfg.solver not in SOLVERS:
         raise ValueError(f"unknown solver {cfg.solver!r}; choose from {sorted(SOLVERS)}")
+    checkpointer = None
+    if cfg.checkpoint is not None:
+        checkpointer = Checkpointer(
+            cfg.checkpoint, cfg.checkpoint_every, fingerprint(model, x, cfg)
+        )
     model.train()
     with torch.no_grad():
         data = model.prepare(x)
-    recorder = _Recorder(model, list(callbacks or []))
+    recorder = Recorder(model, list(callbacks or []), checkpointer)
     SOLVERS[cfg.solver](model, data, cfg, recorder)
     model.eval()
+    if checkpointer is not None:
+        checkpointer.remove()
     return recorder.history

@@ -53,6 +53,10 @@ def test_every_run_is_stored(results):
             assert len(rows) == count, name
             assert all(r.train_time > 0 and r.test_time > 0 for r in rows)
             assert all(r.params["n_train"] == 200 and r.version for r in rows)
+            # Resumable runs were given a checkpoint file; each was deleted when its run ended.
+            resumable = EXPERIMENTS[name].resumable
+            assert all(("checkpoint_dir" in r.params) == resumable for r in rows), name
+    assert not (results / "checkpoints").exists()
 
 
 def test_rerun_skips_finished_runs(results, invoke, tiny_config):

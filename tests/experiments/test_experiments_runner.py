@@ -1,8 +1,10 @@
 import numpy as np
+import pytest
 
 from msae.experiments.data import load_split
-from msae.experiments.runner import make_estimator
+from msae.experiments.runner import checkpoint_path, fit_predict, make_estimator, timed_metrics
 from msae.experiments.spec import RunSpec
+from msae.train import read_checkpoint
 
 
 def test_classifier_alpha_reaches_both_softmaxes():
@@ -19,3 +21,36 @@ def test_classifier_alpha_reaches_both_softmaxes():
     assert raw_norm(1.0) < 0.5 * raw_norm(None)  # None: the library default, 1e-4
     spec = RunSpec("t", "digits", "ae", {**params, "classifier_alpha": 0.5}, 0)
     assert make_estimator(spec, split).classifier_alpha == 0.5
+
+
+def test_a_run_killed_mid_training_resumes_from_its_checkpoint(tmp_path):
+    """The run's checkpoint (under checkpoint_dir, named by its key) carries it on; the result
+    equals an uninterrupted run's, and the metrics say where it resumed."""
+    params = {"n_train": 300, "n_test": 100, "n_components": 8, "max_iter": 25}
+    straight = RunSpec("t", "digits", "lr21-msae", params, 0)
+    split = load_split(straight)
+    expected = fit_predict(straight, split)
+
+    spec = straight.with_params(checkpoint_dir=str(tmp_path))
+    assert spec.key == straight.key  # where checkpoints go is not part of the run
+
+    def kill(info):
+        if info.iteration == 15:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        fit_predict(spec, split, [kill])
+    path = checkpoint_path(spec)
+    assert path == tmp_path / f"{spec.key}.ckpt" and path.exists()
+    earlier = read_checkpoint(path)["elapsed"]
+
+    resumed = fit_predict(spec, split)
+    metrics = timed_metrics(resumed, split)
+    assert metrics["resumed_at_iteration"] == 10
+    assert metrics["train_time"] > earlier > 0
+    np.testing.assert_array_equal(resumed.y_pred, expected.y_pred)
+    np.testing.assert_array_equal(
+        resumed.estimator.transformer_.components_, expected.estimator.transformer_.components_
+    )
+    assert not path.exists()
+    assert "resumed_at_iteration" not in timed_metrics(expected, split)

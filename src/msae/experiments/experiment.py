@@ -20,6 +20,9 @@ class Experiment:
     ``test_time`` in seconds; ``report(rows, fig_dir)`` draws its figures into ``fig_dir``
     and returns its Markdown section. ``defaults`` and ``quick`` are config layers.
     ``of_paper`` is False for tools such as tuning, which ``msae reproduce all`` leaves out.
+    ``resumable`` runs save a training checkpoint under the output directory, so that a run
+    that is killed resumes mid-training; off where a run's callbacks hold state a checkpoint
+    cannot restore (accuracy curves) or where saving would distort what is measured (timing).
     """
 
     name: str
@@ -30,3 +33,4 @@ class Experiment:
     defaults: dict[str, Any] = field(default_factory=dict)
     quick: dict[str, Any] = field(default_factory=dict)
     of_paper: bool = True
+    resumable: bool = True

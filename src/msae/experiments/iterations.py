@@ -62,4 +62,5 @@ EXPERIMENT = Experiment(
         "override": {"max_iter": 100},  # the x-axis of Fig. 7
     },
     quick={"n_checkpoints": 5},
+    resumable=False,
 )

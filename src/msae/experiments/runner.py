@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from time import perf_counter
 from typing import Any
 
@@ -14,6 +15,7 @@ from msae.classify import DEFAULT_ALPHA, fit_softmax, softmax_proba
 from msae.experiments.data import Split, load_split
 from msae.experiments.paper import RAW
 from msae.experiments.spec import RunSpec
+from msae.train import read_checkpoint
 
 # Run parameters handed to MSAEClassifier when present (None leaves its default).
 ESTIMATOR_PARAMS = (
@@ -79,16 +81,35 @@ class Fitted:
     y_pred: np.ndarray
     train_time: float
     test_time: float
+    resumed_at: int = 0  # the iteration a training checkpoint was resumed from (0: none)
+
+
+def checkpoint_path(spec: RunSpec) -> Path | None:
+    """Where a run saves its training state: ``checkpoint_dir``/<run key>.ckpt, if set."""
+    directory = spec.params.get("checkpoint_dir")
+    return None if directory is None or spec.model == RAW else Path(directory) / f"{spec.key}.ckpt"
 
 
 def fit_predict(spec: RunSpec, split: Split, callbacks: Sequence[Callable] = ()) -> Fitted:
-    """Fit on the training split and predict the test split, timing both."""
+    """Fit on the training split and predict the test split, timing both.
+
+    A run with a ``checkpoint_dir`` resumes from its checkpoint there, if an earlier attempt
+    left one; its training time then adds the optimiser time that attempt had saved.
+    """
     estimator = make_estimator(spec, split, callbacks)
+    checkpoint = checkpoint_path(spec)
+    earlier, resumed_at, options = 0.0, 0, {}
+    if checkpoint is not None:
+        options = {"checkpoint": checkpoint}
+        if checkpoint.exists():
+            saved = read_checkpoint(checkpoint)
+            earlier, resumed_at = float(saved["elapsed"]), int(saved["iteration"])
     start = perf_counter()
-    estimator.fit(split.X_train, split.y_train)
+    estimator.fit(split.X_train, split.y_train, **options)
     fitted_at = perf_counter()
     y_pred = estimator.predict(split.X_test)
-    return Fitted(estimator, y_pred, fitted_at - start, perf_counter() - fitted_at)
+    train_time = earlier + fitted_at - start
+    return Fitted(estimator, y_pred, train_time, perf_counter() - fitted_at, resumed_at)
 
 
 def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -97,11 +118,14 @@ def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
 def timed_metrics(fitted: Fitted, split: Split, train_time: float | None = None) -> dict:
     """Test accuracy and the two times every run reports."""
-    return {
+    metrics = {
         "accuracy": accuracy(split.y_test, fitted.y_pred),
         "train_time": fitted.train_time if train_time is None else train_time,
         "test_time": fitted.test_time,
     }
+    if fitted.resumed_at:
+        metrics["resumed_at_iteration"] = fitted.resumed_at
+    return metrics
 
 
 def accuracy_run(spec: RunSpec) -> dict[str, Any]:

@@ -139,4 +139,5 @@ EXPERIMENT = Experiment(
         "override": {"max_iter": 100},  # the x-axis of Fig. 15
     },
     quick={"n_checkpoints": 5},
+    resumable=False,
 )

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 # Parameters that say where or on what a run executes, not what it computes: they are stored
 # with the run but left out of its key, so moving the data or the device does not rerun it.
-RUNTIME_KEYS = frozenset({"data_dir", "device"})
+RUNTIME_KEYS = frozenset({"data_dir", "device", "checkpoint_dir"})
 
 # Real-valued parameters: an integer given for one (``--set lams=[10]`` reads 10 as JSON's
 # integer) is stored as the float, so that 10 and 10.0 name the same run.
@@ -39,6 +39,10 @@ class RunSpec:
         }
         if real:
             object.__setattr__(self, "params", {**self.params, **real})
+
+    def with_params(self, **params: Any) -> RunSpec:
+        """The same run with ``params`` added or replaced."""
+        return replace(self, params={**self.params, **params})
 
     @property
     def key(self) -> str:

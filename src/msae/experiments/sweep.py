@@ -15,6 +15,9 @@ from msae.experiments.registry import EXPERIMENTS
 from msae.experiments.spec import RunSpec
 from msae.experiments.store import ResultStore
 
+# Under the output directory: the training checkpoints of the runs in progress.
+CHECKPOINT_DIR = "checkpoints"
+
 
 def experiment_config(name: str, quick: bool = False, *layers: Mapping[str, Any]) -> dict[str, Any]:
     """The config of experiment ``name``: its defaults, then --quick, then ``layers``."""
@@ -51,5 +54,11 @@ def reproduce(
     """Run experiment ``name`` into ``out_dir/results.sqlite``, skipping finished runs."""
     console = console or Console()
     specs = plan(name, cfg, download, console)
+    checkpoints = Path(out_dir).resolve() / CHECKPOINT_DIR
+    if EXPERIMENTS[name].resumable:
+        specs = [spec.with_params(checkpoint_dir=str(checkpoints)) for spec in specs]
     with ResultStore(out_dir) as store:
-        return execute(specs, store, backend, workers, ray_address, console, threads)
+        summary = execute(specs, store, backend, workers, ray_address, console, threads)
+    if checkpoints.is_dir() and not any(checkpoints.iterdir()):
+        checkpoints.rmdir()  # every run finished; a failed one's checkpoint stays
+    return summary

@@ -84,4 +84,5 @@ EXPERIMENT = Experiment(
     report=report,
     defaults={"datasets": list(DATASETS), "models": list(MODELS), "repeats": 3},
     quick={"repeats": 1},
+    resumable=False,
 )

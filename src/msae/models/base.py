@@ -82,6 +82,13 @@ class FeatureModel(nn.Module):
     def new_iteration(self) -> None:
         """Called by a solver before each of its iterations (e.g. to draw new noise)."""
 
+    def random_state(self) -> dict[str, Tensor]:
+        """States of the model's own random generators, for a training checkpoint."""
+        return {}
+
+    def set_random_state(self, state: dict[str, Tensor]) -> None:
+        """Restore what :meth:`random_state` returned."""
+
     def objective(self, batch: dict[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
         """The objective to differentiate and its terms; models may override it for speed."""
         terms = self.loss_terms(batch)

@@ -71,6 +71,12 @@ class VAE(FeatureModel):
         """Draw new noise at the next evaluation (solvers call it once per iteration)."""
         self._noise = None
 
+    def random_state(self) -> dict[str, Tensor]:
+        return {"noise": self.noise_generator.get_state()}
+
+    def set_random_state(self, state: dict[str, Tensor]) -> None:
+        self.noise_generator.set_state(state["noise"])
+
     def noise(self, like: Tensor) -> Tensor:
         """Standard normal noise shaped like ``like``; held fixed between iterations if smooth."""
         if self._noise is None or self._noise.shape != like.shape or not self.smooth:

@@ -24,7 +24,6 @@ Options come from ``config.extra["vls"]`` (a dict of :class:`VLSOptions` fields)
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -34,9 +33,7 @@ from msae.models.autoencoder import AutoEncoder
 from msae.models.base import FeatureModel, ModelConfig
 from msae.models.registry import Preset, register_preset
 from msae.pyramid import build_pyramid
-from msae.train import SOLVERS, TrainConfig, evaluate
-
-Recorder = Callable[[int, float, dict[str, float]], None]
+from msae.train import SOLVERS, Recorder, TrainConfig, evaluate
 
 
 @dataclass(frozen=True)
@@ -103,12 +100,19 @@ def fit_vls(model: FeatureModel, data: dict[str, Tensor], cfg: TrainConfig, rec:
     model.proximal, model.smooth = False, True
     opts = VLSOptions.from_config(model.config)
     params = [p for p in model.parameters() if p.requires_grad]
-    loss, terms, grads = _loss_and_grad(model, data, params, 1)
+    done, saved = rec.resume()
+    # Loss, gradient and band errors are functions of the weights: recomputed, not saved.
+    loss, terms, grads = _loss_and_grad(model, data, params, done + 1)
     errors = band_errors(model, data["x"])
-    gains = [torch.ones_like(p) for p in params]
-    bars = [g.clone() for g in grads]
-    speed = opts.speed
-    for iteration in range(1, cfg.max_iter + 1):
+    ones = [torch.ones_like(p) for p in params]
+    gains = [t.to(p.device) for t, p in zip(saved.get("gains", ones), params, strict=True)]
+    bars = [t.to(p.device) for t, p in zip(saved.get("bars", grads), params, strict=True)]
+    speed = saved.get("speed", opts.speed)
+
+    def state() -> dict:
+        return {"gains": gains, "bars": bars, "speed": speed}
+
+    for iteration in range(done + 1, cfg.max_iter + 1):
         start = [p.detach().clone() for p in params]
         with torch.no_grad():
             for p, gain, grad in zip(params, gains, grads, strict=True):
@@ -121,6 +125,7 @@ def fit_vls(model: FeatureModel, data: dict[str, Tensor], cfg: TrainConfig, rec:
                 evaluate(model, data, iteration)  # diagnostics of the restored point
             speed *= opts.slow_down
             rec(iteration, loss, terms)
+            rec.save(iteration, state, iteration == cfg.max_iter)
             continue
         new_errors = band_errors(model, data["x"])
         speed *= speed_factor(errors, new_errors, opts)
@@ -131,6 +136,7 @@ def fit_vls(model: FeatureModel, data: dict[str, Tensor], cfg: TrainConfig, rec:
         ]
         loss, terms, grads, errors = new_loss, new_terms, new_grads, new_errors
         rec(iteration, loss, terms)
+        rec.save(iteration, state, iteration == cfg.max_iter)
 
 
 SOLVERS["vls"] = fit_vls

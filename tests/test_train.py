@@ -1,0 +1,89 @@
+"""Training checkpoints: a fit killed part-way and resumed ends where an uninterrupted one does."""
+
+import pytest
+import torch
+
+from msae.models import ModelConfig, build_model, get_preset
+from msae.train import CheckpointError, TrainConfig, read_checkpoint, train
+
+# (preset, solver): every solver, and the VAE, whose noise generator is part of the state.
+CASES = [("lr21-msae", "lbfgs"), ("vae", "lbfgs"), ("sae", "adam"), ("vlsae", "vls")]
+
+
+def _model(preset: str):
+    p = get_preset(preset)
+    image_shape = None if preset == "vae" else (4, 4, 1)
+    cfg = ModelConfig(n_features=16, n_components=6, image_shape=image_shape, lam=1e-3,
+                      beta=0.1, **p.defaults)  # fmt: skip
+    return build_model(cfg, p, seed=0, dtype=torch.float64)
+
+
+def _data():
+    return torch.rand(24, 16, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+
+
+class Crash(RuntimeError):
+    pass
+
+
+def _crash_at(iteration: int):
+    def callback(info):
+        if info.iteration == iteration:
+            raise Crash(f"killed at iteration {iteration}")
+
+    return callback
+
+
+def _cfg(solver: str, path=None) -> TrainConfig:
+    return TrainConfig(solver, max_iter=9, batch_size=8, checkpoint=path, checkpoint_every=2)
+
+
+@pytest.mark.parametrize(("preset", "solver"), CASES)
+def test_a_killed_fit_resumes_to_the_uninterrupted_weights(preset, solver, tmp_path):
+    straight = _model(preset)
+    history = train(straight, _data(), _cfg(solver))
+
+    path = tmp_path / "run.ckpt"
+    killed = _model(preset)
+    with pytest.raises(Crash):
+        train(killed, _data(), _cfg(solver, path), callbacks=[_crash_at(6)])
+    saved = read_checkpoint(path)
+    assert saved["iteration"] == 4  # the last multiple of checkpoint_every before the kill
+    assert [row["iteration"] for row in saved["history"]] == [1, 2, 3, 4]
+
+    seen = []
+    resumed = _model(preset)  # a new process: fresh weights, overwritten by the checkpoint
+    resumed_history = train(
+        resumed, _data(), _cfg(solver, path), callbacks=[lambda info: seen.append(info.iteration)]
+    )
+    assert seen == [5, 6, 7, 8, 9]  # callbacks see the iterations this fit ran
+    for a, b in zip(straight.parameters(), resumed.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    assert resumed_history == history
+    assert not path.exists()  # removed once training is done
+
+
+def test_a_checkpoint_of_another_fit_is_refused(tmp_path):
+    path = tmp_path / "run.ckpt"
+    with pytest.raises(Crash):
+        train(_model("sae"), _data(), _cfg("lbfgs", path), callbacks=[_crash_at(3)])
+    other = _data() * 0.5
+    with pytest.raises(CheckpointError, match="different fit"):
+        train(_model("sae"), other, _cfg("lbfgs", path))
+    with pytest.raises(CheckpointError, match="different fit"):
+        train(_model("sae"), _data(), _cfg("adam", path))
+    assert path.exists()  # nothing is lost: the checkpoint is still there for its own fit
+
+
+def test_a_damaged_checkpoint_names_the_file(tmp_path):
+    path = tmp_path / "run.ckpt"
+    path.write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match=r"run\.ckpt is not a readable"):
+        train(_model("ae"), _data(), _cfg("lbfgs", path))
+    assert path.read_bytes() == b"not a checkpoint"
+
+
+def test_checkpoint_every_must_be_positive(tmp_path):
+    cfg = TrainConfig(max_iter=2, checkpoint=tmp_path / "c", checkpoint_every=0)
+    with pytest.raises(ValueError, match="checkpoint_every"):
+        train(_model("ae"), _data(), cfg)
