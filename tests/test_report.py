@@ -89,3 +89,18 @@ def test_tune_lists_grid_points_in_numeric_order(tmp_path):
         "| classifier_alpha=0.01",
     ]
     assert "**91.00 ± 0.00**" in text  # the best, 1e-2, in bold
+
+
+def test_table3_says_when_a_cell_has_fewer_seeds(store_dir):
+    # A dataset part-way through its seeds: one run of AE on MNIST beside USPS's two per model.
+    with ResultStore(store_dir) as store:
+        spec = RunSpec("table3", "mnist", "ae", {"n_components": 500, "max_iter": 500}, 0)
+        outcome = {
+            "status": "ok",
+            "metrics": {"accuracy": 0.95, "train_time": 1.0, "test_time": 0.1},
+        }
+        store.write(spec, outcome, {"version": "0.1.0", "git_commit": None})
+    text = write_report(store_dir).read_text()
+    assert "mean ± std over 1/2 seeds" in text
+    assert "| **95.00** (1 seed) |" in text  # no "± 0.00" for a single run
+    assert "**90.50 ± 0.71** |" in text  # full cells unchanged

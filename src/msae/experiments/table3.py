@@ -77,14 +77,17 @@ def report(rows: list[Row], fig_dir: Path) -> str:
     models = reporting.models_of(rows)
     paper = paper_values()["table3"]
     encoders = [m for m in models if m != RAW]
+    most = max(n for (_, _, n) in stats.values())
 
     def cell(dataset: str, model: str) -> str:
+        """``mean ± std``; a cell with fewer seeds than the most says how many (no std for 1)."""
         if (dataset, model) not in stats:
             return "-"
-        mean, std, _ = stats[dataset, model]
+        mean, std, n = stats[dataset, model]
         best = max((stats[dataset, m][0] for m in encoders if (dataset, m) in stats), default=None)
-        text = f"{mean:.2f} ± {std:.2f}"
-        return f"**{text}**" if model != RAW and mean == best else text
+        text = f"{mean:.2f} ± {std:.2f}" if n > 1 else f"{mean:.2f}"
+        text = f"**{text}**" if model != RAW and mean == best else text
+        return text if n == most else f"{text} ({n} seed{'s' if n > 1 else ''})"
 
     header = ["model", *(label(d) for d in datasets)]
     ours = reporting.md_table(header, ([label(m), *(cell(d, m) for d in datasets)] for m in models))
