@@ -16,6 +16,14 @@ def _metrics(out_dir) -> dict:
         return {r.key: r.metrics for r in store.rows()}
 
 
+def _results(out_dir) -> dict:
+    """The metrics without the note of where a run resumed (a killed sweep's runs may)."""
+    return {
+        key: {k: v for k, v in m.items() if k != "resumed_at_iteration"}
+        for key, m in _metrics(out_dir).items()
+    }
+
+
 def test_killed_sweep_resumes_to_the_same_table(tmp_path, invoke, tiny_config):
     killed = tmp_path / "killed"
     command = [
@@ -41,7 +49,37 @@ def test_killed_sweep_resumes_to_the_same_table(tmp_path, invoke, tiny_config):
 
     invoke(*ARGS, "--config", tiny_config, "--out", killed)
     invoke(*ARGS, "--config", tiny_config, "--out", tmp_path / "whole")
-    after = _metrics(killed)
+    after = _results(killed)
     assert len(after) == 12
-    assert after == _metrics(tmp_path / "whole")
+    assert after == _results(tmp_path / "whole")
     assert {k: after[k] for k in before} == before
+
+
+def test_a_run_killed_mid_training_resumes_from_its_checkpoint(tmp_path, invoke, tiny_config):
+    """SIGKILL once the run has saved a training checkpoint: the rerun carries that run on from
+    there (and says so), and its accuracy is that of a run never stopped."""
+    args = [
+        *["reproduce", "table3", "--models", "lr21-msae", "--repeats", "1", "--threads", "1"],
+        *["--config", tiny_config, "--iterations", "400", "--hidden", "16"],
+    ]
+    killed = tmp_path / "killed"
+    command = [sys.executable, "-m", "msae.experiments", *args, "--out", str(killed)]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if list((killed / "checkpoints").glob("*.ckpt")):
+            break
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert list((killed / "checkpoints").glob("*.ckpt")), proc.stderr.read().decode()
+    assert _metrics(killed) == {}  # the run had not finished
+
+    out = invoke(*args, "--out", killed).output
+    assert "resumed from its checkpoint at iteration" in out
+    invoke(*args, "--out", tmp_path / "whole")
+    (resumed,) = _metrics(killed).values()
+    (whole,) = _metrics(tmp_path / "whole").values()
+    assert resumed.pop("resumed_at_iteration") % 10 == 0
+    assert resumed == whole
+    assert not (killed / "checkpoints").exists()

@@ -163,5 +163,10 @@ def execute(
                 failed += 1
                 last_line = outcome["error"].strip().splitlines()[-1]
                 progress.console.print(f"[red]failed[/] {spec.dataset}/{spec.model}: {last_line}")
+            elif resumed := outcome["metrics"].get("resumed_at_iteration"):
+                progress.console.print(
+                    f"{spec.dataset}/{spec.model} (seed {spec.seed}) resumed from its checkpoint "
+                    f"at iteration {resumed}"
+                )
             progress.update(bar, advance=1, description=f"{spec.dataset} {spec.model}")
     return Summary(total=len(unique), skipped=len(done), failed=failed)
