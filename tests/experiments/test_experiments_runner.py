@@ -54,3 +54,11 @@ def test_a_run_killed_mid_training_resumes_from_its_checkpoint(tmp_path):
     )
     assert not path.exists()
     assert "resumed_at_iteration" not in timed_metrics(expected, split)
+
+
+def test_a_checkpoint_dir_that_cannot_be_made_only_warns(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    spec = RunSpec("t", "digits", "ae", {"checkpoint_dir": str(blocker / "checkpoints")}, 0)
+    with pytest.warns(UserWarning, match="no training checkpoints"):
+        assert checkpoint_path(spec) is None

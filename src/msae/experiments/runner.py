@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,9 +86,20 @@ class Fitted:
 
 
 def checkpoint_path(spec: RunSpec) -> Path | None:
-    """Where a run saves its training state: ``checkpoint_dir``/<run key>.ckpt, if set."""
+    """Where a run saves its training state: ``checkpoint_dir``/<run key>.ckpt, if set.
+
+    None, with a warning, where the directory cannot be made: a Ray worker on another machine
+    gets the driver's path, and runs there without checkpoints rather than failing.
+    """
     directory = spec.params.get("checkpoint_dir")
-    return None if directory is None or spec.model == RAW else Path(directory) / f"{spec.key}.ckpt"
+    if directory is None or spec.model == RAW:
+        return None
+    try:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        warnings.warn(f"no training checkpoints for this run: {exc}", stacklevel=2)
+        return None
+    return Path(directory) / f"{spec.key}.ckpt"
 
 
 def fit_predict(spec: RunSpec, split: Split, callbacks: Sequence[Callable] = ()) -> Fitted:
