@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The runs of issue 4 item 6 that this project's 2-CPU machine cannot do in a session (see
-# README.md here), for a machine with a CUDA GPU. Every command resumes from the store, so a
-# run cut short by the time limit continues where it stopped when the script is run again.
+# README.md here), for a machine with a CUDA GPU. Every command resumes from the store and each
+# run from its training checkpoint, so a command cut short by the time limit continues where it
+# stopped when the script is run again.
 #   MSAE_DATA=/path/to/data bash docs/results/run-gpu.sh [OUT] [SECONDS PER COMMAND]
 set -euo pipefail
 out="${1:-docs/results}"

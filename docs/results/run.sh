@@ -28,3 +28,7 @@ run msae reproduce sparsity --datasets fashion-mnist --repeats 1 --workers 1 --t
 run msae report --out "$out"
 run msae reproduce tune --datasets usps --repeats 2 --workers 2 --threads 1 --set 'grid={"classifier_alpha":[1e-2,1e-3,1e-4,1e-6]}' --out "$out/tuning"
 run msae report --out "$out/tuning"
+run msae reproduce sensitivity --datasets isolet --repeats 1 --workers 2 --threads 1 --out "$out"
+run msae report --out "$out"
+# Started in the time left of a session; runs cut short resume from their training checkpoints.
+run msae reproduce table3 --datasets mnist --repeats 3 --workers 2 --threads 1 --out "$out"
