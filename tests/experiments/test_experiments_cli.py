@@ -1,4 +1,4 @@
-from msae.experiments import EXPERIMENTS, ResultStore
+from msae.experiments import EXPERIMENTS, ResultStore, experiment_config, plan
 
 
 def test_help_lists_the_experiments(invoke):
@@ -32,6 +32,17 @@ def test_dry_run_counts_runs_and_writes_nothing(invoke, tmp_path):
     )
     assert "20 runs, 0 already" in out.output  # 10 hidden sizes x 2 seeds
     assert not (tmp_path / "r").exists()
+
+
+def test_dry_run_counts_the_runs_part_way(invoke, tmp_path):
+    """A run with a training checkpoint under OUT/checkpoints is counted as part-way."""
+    args = ["reproduce", "hidden", "--datasets", "digits", "--models", "ae", "--repeats", "1"]
+    cfg = experiment_config("hidden", False, {"datasets": ["digits"], "models": ["ae"]})
+    spec = plan("hidden", {**cfg, "repeats": 1})[0]
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / f"{spec.key}.ckpt").write_bytes(b"")
+    out = invoke(*args, "--dry-run", "--out", tmp_path).output
+    assert "10 runs, 0 already" in out and "1 part-way (a training checkpoint" in out
 
 
 def test_real_datasets_run_and_absent_ones_are_skipped(invoke, tiny_config, tmp_path):

@@ -11,7 +11,7 @@ from msae.data import DatasetError
 from msae.experiments import config
 from msae.experiments.registry import EXPERIMENTS
 from msae.experiments.store import STORE_NAME, ResultStore
-from msae.experiments.sweep import experiment_config, plan, reproduce
+from msae.experiments.sweep import CHECKPOINT_DIR, experiment_config, plan, reproduce
 
 ALL = "all"
 # The choices of the EXPERIMENT argument, from the registry.
@@ -168,7 +168,10 @@ def _dry_run(name: str, cfg: dict, out: Path, download: bool, console: Console) 
     if (out / STORE_NAME).exists():
         with ResultStore(out) as store:
             done = store.finished(s.key for s in specs)
-    console.print(f"{len(specs)} runs, {len(done)} already in {out / STORE_NAME}")
+    checkpoints = out / CHECKPOINT_DIR
+    started = sum((checkpoints / f"{s.key}.ckpt").exists() for s in specs if s.key not in done)
+    part = f", {started} part-way (a training checkpoint in {checkpoints})" if started else ""
+    console.print(f"{len(specs)} runs, {len(done)} already in {out / STORE_NAME}{part}")
 
 
 def report_command(
