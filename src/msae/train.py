@@ -237,8 +237,11 @@ def _fit_lbfgs(model: FeatureModel, data: dict[str, Tensor], cfg: TrainConfig, r
         # Converged when L-BFGS makes no further progress.
         converged = abs(previous - loss) <= 1e-12 * max(1.0, abs(loss))
         previous = loss
-        state = {"optimizer": opt.state_dict(), "previous": previous, "converged": converged}
-        rec.save(iteration, lambda state=state: state, converged or iteration == cfg.max_iter)
+
+        def state(previous: float = previous, converged: bool = converged) -> dict[str, Any]:
+            return {"optimizer": opt.state_dict(), "previous": previous, "converged": converged}
+
+        rec.save(iteration, state, converged or iteration == cfg.max_iter)  # built if saved
         if converged:
             break
     if model.uses_nonsmooth_penalty():
@@ -319,8 +322,11 @@ def _fit_adam(model: FeatureModel, data: dict[str, Tensor], cfg: TrainConfig, re
             for k, v in _floats(terms).items():
                 sums[k] = sums.get(k, 0.0) + v * len(index) / n
         rec(epoch, sum(sums.values()), sums)
-        state = lambda: {"optimizer": opt.state_dict(), "batches": generator.get_state()}  # noqa: E731
-        rec.save(epoch, state, epoch == cfg.max_iter)
+        rec.save(
+            epoch,
+            lambda: {"optimizer": opt.state_dict(), "batches": generator.get_state()},
+            epoch == cfg.max_iter,
+        )
     model.proximal, model.smooth = False, True
 
 
