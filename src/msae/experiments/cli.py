@@ -81,7 +81,8 @@ def reproduce_command(
     threads: Annotated[
         int | None,
         typer.Option(
-            min=1, help="Torch threads per run [default: 1 per worker, torch's own with one]."
+            min=1,
+            help="Torch threads per run (default: 1 per worker; torch's own with one worker).",
         ),
     ] = None,
     device: Annotated[str | None, typer.Option(help="Torch device of the models.")] = None,
@@ -101,7 +102,7 @@ def reproduce_command(
     rho: Annotated[float | None, typer.Option(help="Target mean activation ρ.")] = None,
     solver: Annotated[str | None, typer.Option(help="lbfgs or adam.")] = None,
     classifier_alpha: Annotated[
-        float | None, typer.Option(min=0.0, help="L2 of the softmax [default: 1e-4].")
+        float | None, typer.Option(min=0.0, help="L2 of the softmax (default: 1e-4).")
     ] = None,
     validation: Annotated[
         float | None,

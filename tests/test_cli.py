@@ -1,0 +1,30 @@
+"""The top-level ``msae`` command: its help texts survive rich's rendering."""
+
+import pytest
+import typer
+from rich.markup import render
+
+from msae.cli import app
+
+
+def _commands(command, path: str = "msae"):
+    # typer may ship its own click, so look for sub-commands rather than at the class
+    yield path, command
+    for name, sub in getattr(command, "commands", {}).items():
+        yield from _commands(sub, f"{path} {name}")
+
+
+COMMANDS = list(_commands(typer.main.get_command(app)))
+
+
+@pytest.mark.parametrize("path,command", COMMANDS, ids=[path for path, _ in COMMANDS])
+def test_help_texts_are_not_eaten_as_markup(path, command):
+    """Rich renders help as markup, so "[default: 1]" in a help string silently vanished."""
+    texts = [command.help or ""] + [getattr(p, "help", None) or "" for p in command.params]
+    for text in texts:
+        assert render(text).plain == text, f"{path}: rich markup in {text!r}"
+
+
+def test_every_command_is_checked():
+    names = {path for path, _ in COMMANDS}
+    assert {"msae demo", "msae datasets", "msae reproduce", "msae report"} <= names
