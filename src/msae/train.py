@@ -202,6 +202,50 @@ def _floats(terms: dict[str, Tensor]) -> dict[str, float]:
     return {k: float(v.detach()) for k, v in terms.items()}
 
 
+@dataclass
+class _Evaluation:
+    point: list[Tensor]  # the parameters it was evaluated at
+    loss: Tensor
+    grads: list[Tensor]
+    terms: dict[str, Tensor]
+
+
+class _EvaluationMemo:
+    """The objective's evaluations within one L-BFGS iteration, found again by their point.
+
+    torch's LBFGS evaluates the objective at the start of every ``step()``. We run one
+    iteration per step (so that callbacks see each one), and that point is the one the previous
+    line search accepted and already evaluated: without the memo every iteration pays for one
+    full objective and gradient twice. An evaluation is reused only when the parameters are
+    bitwise those it was made at, and for a model whose objective changes between iterations
+    (the VAE draws new noise) only within the iteration.
+    """
+
+    def __init__(self, params: list[Tensor]) -> None:
+        self.params = params
+        self.evaluations: list[_Evaluation] = []
+
+    def find(self) -> _Evaluation | None:
+        for evaluation in self.evaluations:
+            if all(torch.equal(p, q) for p, q in zip(self.params, evaluation.point, strict=True)):
+                return evaluation
+        return None
+
+    def add(self, loss: Tensor, terms: dict[str, Tensor]) -> None:
+        self.evaluations.append(
+            _Evaluation(
+                [p.detach().clone() for p in self.params],
+                loss.detach(),
+                [p.grad.detach().clone() for p in self.params],
+                {k: v.detach() for k, v in terms.items()},
+            )
+        )
+
+    def keep(self, evaluation: _Evaluation | None) -> None:
+        """Forget every evaluation but ``evaluation`` (the accepted point), or all."""
+        self.evaluations = [] if evaluation is None else [evaluation]
+
+
 def _fit_lbfgs(model: FeatureModel, data: dict[str, Tensor], cfg: TrainConfig, rec: Recorder):
     model.proximal, model.smooth = False, True
     params = [p for p in model.parameters() if p.requires_grad]
@@ -219,21 +263,34 @@ def _fit_lbfgs(model: FeatureModel, data: dict[str, Tensor], cfg: TrainConfig, r
     previous = saved.get("previous", math.inf)
     if saved:
         opt.load_state_dict(saved["optimizer"])
+    memo = _EvaluationMemo(params)
     start = cfg.max_iter + 1 if saved.get("converged") else iteration + 1
     for iteration in range(start, cfg.max_iter + 1):
-        last: dict[str, object] = {}
+        last: list[_Evaluation] = []
 
-        def closure(iteration: int = iteration, last: dict = last) -> Tensor:
+        def closure(iteration: int = iteration, last: list = last) -> Tensor:
+            found = memo.find()
+            if found is not None:
+                for p, grad in zip(params, found.grads, strict=True):
+                    p.grad.copy_(grad)
+                return found.loss
             opt.zero_grad(set_to_none=False)
             loss, terms = evaluate(model, data, iteration)
             loss.backward()
-            last["loss"], last["terms"] = loss.item(), terms
+            memo.add(loss, terms)
+            last[:] = memo.evaluations[-1:]
             return loss
 
         model.new_iteration()  # e.g. the VAE's noise: fixed within one line search
+        if model.stochastic:
+            memo.keep(None)  # the objective has changed: nothing evaluated before holds
         opt.step(closure)
-        loss = float(last["loss"])
-        rec(iteration, loss, _floats(last["terms"]))
+        # Record the point the line search accepted (not always the last one it tried).
+        accepted = memo.find()
+        memo.keep(accepted)
+        evaluation = accepted if accepted is not None else last[-1]
+        loss = evaluation.loss.item()
+        rec(iteration, loss, _floats(evaluation.terms))
         # Converged when L-BFGS makes no further progress.
         converged = abs(previous - loss) <= 1e-12 * max(1.0, abs(loss))
         previous = loss

@@ -65,6 +65,9 @@ class FeatureModel(nn.Module):
     # proximal step handles it); ``smooth`` asks for smoothed forms of non-smooth terms.
     proximal: bool = False
     smooth: bool = True
+    # Whether the objective changes from one iteration to the next (e.g. new noise), so that
+    # a solver may not reuse an evaluation from an earlier iteration.
+    stochastic: bool = False
 
     def prepare(self, x: Tensor) -> dict[str, Tensor]:
         return {"x": x}

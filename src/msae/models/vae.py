@@ -31,6 +31,8 @@ from msae.models.registry import Preset, register_preset
 
 
 class VAE(FeatureModel):
+    stochastic = True  # new noise every iteration
+
     def __init__(self, config: ModelConfig, generator: torch.Generator, dtype: torch.dtype) -> None:
         super().__init__()
         if config.weight_penalty not in ("none", "l2"):
