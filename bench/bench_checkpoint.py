@@ -6,7 +6,7 @@ The L-BFGS state (20 curvature pairs of the size of all weights) is most of a ch
 does not depend on the number of samples, so a few hundred random images fill it as MNIST's
 60000 would; the script trains until the history is full, then times saves and loads of the
 state the trainer writes, and compares them with one training iteration at n = 60000 (the
-figure `bench/bench_step.py` measures: pass it with --step-seconds).
+seconds per iteration `bench/bench_lbfgs.py` measures: pass it with --step-seconds).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def main() -> None:
     parser.add_argument("--hidden", type=int, default=500)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--every", type=int, default=10, help="iterations between saves")
-    parser.add_argument("--step-seconds", type=float, default=4.7, help="one MNIST iteration")
+    parser.add_argument("--step-seconds", type=float, default=2.9, help="one MNIST iteration")
     args = parser.parse_args()
 
     preset = get_preset(args.preset)
