@@ -6,7 +6,7 @@ import torch
 
 import msae.train
 from msae.models import ModelConfig, build_model, get_preset
-from msae.train import CheckpointError, TrainConfig, read_checkpoint, train
+from msae.train import CheckpointError, TrainConfig, make_lbfgs, read_checkpoint, train
 
 # (preset, solver): every solver, and the VAE, whose noise generator is part of the state.
 CASES = [("lr21-msae", "lbfgs"), ("vae", "lbfgs"), ("sae", "adam"), ("vlsae", "vls")]
@@ -97,22 +97,36 @@ def test_checkpoint_every_must_be_positive(tmp_path):
 N_ITER = 12
 
 
-def _fit(preset: str, dtype: torch.dtype, monkeypatch, reuse: bool):
-    """The fitted model, its history and how many times the objective was evaluated."""
-    calls = []
-    evaluate = msae.train.evaluate
+def _counting(model):
+    """Count the model's objective evaluations in ``model.evaluations``."""
+    objective = model.objective
+    model.evaluations = 0
 
-    def counted(model, batch, iteration):
-        calls.append(iteration)
-        return evaluate(model, batch, iteration)
+    def counted(batch):
+        model.evaluations += 1
+        return objective(batch)
 
-    with monkeypatch.context() as patch:
-        patch.setattr(msae.train, "evaluate", counted)
-        if not reuse:  # every lookup misses: each step() evaluates its start point again
-            patch.setattr(msae.train._EvaluationMemo, "find", lambda self: None)
-        model = _model(preset, dtype)
-        history = train(model, _data(dtype), TrainConfig("lbfgs", max_iter=N_ITER))
-    return model, history, len(calls)
+    model.objective = counted
+    return model
+
+
+def _plain_lbfgs(model, x: torch.Tensor, n_iter: int) -> None:
+    """Reference: torch's LBFGS driven one step() per iteration, each closure call evaluated."""
+    model.train()
+    model.proximal, model.smooth = False, True
+    data = model.prepare(x)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = make_lbfgs(params, TrainConfig().history_size)
+
+    def closure():
+        opt.zero_grad(set_to_none=False)
+        loss, _ = model.objective(data)
+        loss.backward()
+        return loss
+
+    for _ in range(n_iter):
+        model.new_iteration()
+        opt.step(closure)
 
 
 @pytest.mark.parametrize(
@@ -120,17 +134,39 @@ def _fit(preset: str, dtype: torch.dtype, monkeypatch, reuse: bool):
     [("ae", torch.float64), ("sae", torch.float64), ("lr21-msae", torch.float64),
      ("lr21-msae", torch.float32), ("vae", torch.float64)],
 )  # fmt: skip
-def test_reusing_evaluations_changes_nothing_but_their_number(preset, dtype, monkeypatch):
-    fresh, _, n_fresh = _fit(preset, dtype, monkeypatch, reuse=False)
-    reused, history, n_reused = _fit(preset, dtype, monkeypatch, reuse=True)
-    for a, b in zip(fresh.parameters(), reused.parameters(), strict=True):
+def test_reusing_evaluations_changes_nothing_but_their_number(preset, dtype):
+    plain = _counting(_model(preset, dtype))
+    _plain_lbfgs(plain, _data(dtype), N_ITER)
+    trained = _counting(_model(preset, dtype))
+    history = train(trained, _data(dtype), TrainConfig("lbfgs", max_iter=N_ITER, polish_iter=0))
+    for a, b in zip(plain.parameters(), trained.parameters(), strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
-    n_iter = sum(1 for row in history if "polish_steps" not in row)
-    assert n_iter == N_ITER
+    assert [row["iteration"] for row in history][:N_ITER] == list(range(1, N_ITER + 1))
+    reused = plain.evaluations - trained.evaluations
+    if trained.uses_nonsmooth_penalty():
+        reused += 1  # the trainer evaluates once more after its (here empty) polish
     if preset == "vae":  # new noise every iteration: the start point must be evaluated again
-        assert n_reused == n_fresh
+        assert reused == 0
     else:  # every iteration after the first starts from the point its predecessor accepted
-        assert n_fresh - n_reused == N_ITER - 1
+        assert reused == N_ITER - 1
+
+
+def test_an_accepted_point_not_in_the_memo_costs_one_evaluation(monkeypatch):
+    """A memo that keeps nothing (as when a long line search has pushed the accepted point out)
+    evaluates that point again after each step: one more evaluation per iteration than the
+    plain loop, and the same weights."""
+    plain = _counting(_model("sae"))
+    _plain_lbfgs(plain, _data(), N_ITER)
+    init = msae.train._EvaluationMemo.__init__
+    monkeypatch.setattr(
+        msae.train._EvaluationMemo, "__init__", lambda self, params: init(self, params, size=0)
+    )
+    trained = _counting(_model("sae"))
+    history = train(trained, _data(), TrainConfig("lbfgs", max_iter=N_ITER))
+    for a, b in zip(plain.parameters(), trained.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    assert trained.evaluations - plain.evaluations == N_ITER
+    assert len(history) == N_ITER
 
 
 @pytest.mark.parametrize("preset", ["sae", "vae"])

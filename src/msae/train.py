@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -211,54 +212,63 @@ class _Evaluation:
 
 
 class _EvaluationMemo:
-    """The objective's evaluations within one L-BFGS iteration, found again by their point.
+    """The objective's latest evaluations in one L-BFGS iteration, found again by their point.
 
     torch's LBFGS evaluates the objective at the start of every ``step()``. We run one
     iteration per step (so that callbacks see each one), and that point is the one the previous
     line search accepted and already evaluated: without the memo every iteration pays for one
     full objective and gradient twice. An evaluation is reused only when the parameters are
     bitwise those it was made at, and for a model whose objective changes between iterations
-    (the VAE draws new noise) only within the iteration.
+    (the VAE draws new noise) only within the iteration. Each one holds a copy of the weights
+    and of the gradient, so only the last ``size`` are kept: a line search accepts one of its
+    last few trial points.
     """
 
-    def __init__(self, params: list[Tensor]) -> None:
+    def __init__(self, params: list[Tensor], size: int = 4) -> None:
         self.params = params
-        self.evaluations: list[_Evaluation] = []
+        self.evaluations: deque[_Evaluation] = deque(maxlen=size)
+        self.latest: _Evaluation | None = None  # the last one made, kept or not
 
     def find(self) -> _Evaluation | None:
-        for evaluation in self.evaluations:
+        for evaluation in reversed(self.evaluations):
             if all(torch.equal(p, q) for p, q in zip(self.params, evaluation.point, strict=True)):
                 return evaluation
         return None
 
     def add(self, loss: Tensor, terms: dict[str, Tensor]) -> None:
-        self.evaluations.append(
-            _Evaluation(
-                [p.detach().clone() for p in self.params],
-                loss.detach(),
-                [p.grad.detach().clone() for p in self.params],
-                {k: v.detach() for k, v in terms.items()},
-            )
+        self.latest = _Evaluation(
+            [p.detach().clone() for p in self.params],
+            loss.detach(),
+            [p.grad.detach().clone() for p in self.params],
+            {k: v.detach() for k, v in terms.items()},
         )
+        self.evaluations.append(self.latest)
 
-    def keep(self, evaluation: _Evaluation | None) -> None:
-        """Forget every evaluation but ``evaluation`` (the accepted point), or all."""
-        self.evaluations = [] if evaluation is None else [evaluation]
+    def keep_only(self, evaluation: _Evaluation | None) -> None:
+        """Forget every evaluation but ``evaluation``, or all of them."""
+        self.evaluations.clear()
+        if evaluation is not None:
+            self.evaluations.append(evaluation)
+
+
+def make_lbfgs(params: list[Tensor], history_size: int) -> torch.optim.LBFGS:
+    """torch's L-BFGS as the trainer runs it: one iteration per ``step()``."""
+    return torch.optim.LBFGS(
+        params,
+        lr=1.0,
+        max_iter=1,  # one optimiser iteration per step(): callbacks see every iteration
+        max_eval=25,
+        history_size=history_size,
+        tolerance_grad=1e-12,
+        tolerance_change=1e-15,
+        line_search_fn="strong_wolfe",
+    )
 
 
 def _fit_lbfgs(model: FeatureModel, data: dict[str, Tensor], cfg: TrainConfig, rec: Recorder):
     model.proximal, model.smooth = False, True
     params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.LBFGS(
-        params,
-        lr=1.0,
-        max_iter=1,  # one optimiser iteration per step(): callbacks see every iteration
-        max_eval=25,
-        history_size=cfg.history_size,
-        tolerance_grad=1e-12,
-        tolerance_change=1e-15,
-        line_search_fn="strong_wolfe",
-    )
+    opt = make_lbfgs(params, cfg.history_size)
     iteration, saved = rec.resume()
     previous = saved.get("previous", math.inf)
     if saved:
@@ -266,9 +276,8 @@ def _fit_lbfgs(model: FeatureModel, data: dict[str, Tensor], cfg: TrainConfig, r
     memo = _EvaluationMemo(params)
     start = cfg.max_iter + 1 if saved.get("converged") else iteration + 1
     for iteration in range(start, cfg.max_iter + 1):
-        last: list[_Evaluation] = []
 
-        def closure(iteration: int = iteration, last: list = last) -> Tensor:
+        def closure(iteration: int = iteration) -> Tensor:
             found = memo.find()
             if found is not None:
                 for p, grad in zip(params, found.grads, strict=True):
@@ -278,19 +287,21 @@ def _fit_lbfgs(model: FeatureModel, data: dict[str, Tensor], cfg: TrainConfig, r
             loss, terms = evaluate(model, data, iteration)
             loss.backward()
             memo.add(loss, terms)
-            last[:] = memo.evaluations[-1:]
             return loss
 
         model.new_iteration()  # e.g. the VAE's noise: fixed within one line search
         if model.stochastic:
-            memo.keep(None)  # the objective has changed: nothing evaluated before holds
+            memo.keep_only(None)  # the objective has changed: nothing evaluated before holds
         opt.step(closure)
-        # Record the point the line search accepted (not always the last one it tried).
+        # The point the line search accepted (not always the last one it tried), for the
+        # history and for the next step(); evaluated again only if a long search evicted it.
         accepted = memo.find()
-        memo.keep(accepted)
-        evaluation = accepted if accepted is not None else last[-1]
-        loss = evaluation.loss.item()
-        rec(iteration, loss, _floats(evaluation.terms))
+        if accepted is None:
+            closure()
+            accepted = memo.latest
+        memo.keep_only(accepted)
+        loss = accepted.loss.item()
+        rec(iteration, loss, _floats(accepted.terms))
         # Converged when L-BFGS makes no further progress.
         converged = abs(previous - loss) <= 1e-12 * max(1.0, abs(loss))
         previous = loss
