@@ -6,7 +6,7 @@ import torch
 
 import msae.train
 from msae.models import ModelConfig, build_model, get_preset
-from msae.train import CheckpointError, TrainConfig, make_lbfgs, read_checkpoint, train
+from msae.train import CheckpointError, TrainConfig, read_checkpoint, train
 
 # (preset, solver): every solver, and the VAE, whose noise generator is part of the state.
 CASES = [("lr21-msae", "lbfgs"), ("vae", "lbfgs"), ("sae", "adam"), ("vlsae", "vls")]
@@ -110,25 +110,6 @@ def _counting(model):
     return model
 
 
-def _plain_lbfgs(model, x: torch.Tensor, n_iter: int) -> None:
-    """Reference: torch's LBFGS driven one step() per iteration, each closure call evaluated."""
-    model.train()
-    model.proximal, model.smooth = False, True
-    data = model.prepare(x)
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = make_lbfgs(params, TrainConfig().history_size)
-
-    def closure():
-        opt.zero_grad(set_to_none=False)
-        loss, _ = model.objective(data)
-        loss.backward()
-        return loss
-
-    for _ in range(n_iter):
-        model.new_iteration()
-        opt.step(closure)
-
-
 @pytest.mark.parametrize(
     ("preset", "dtype"),
     [("ae", torch.float64), ("sae", torch.float64), ("lr21-msae", torch.float64),
@@ -136,15 +117,13 @@ def _plain_lbfgs(model, x: torch.Tensor, n_iter: int) -> None:
 )  # fmt: skip
 def test_reusing_evaluations_changes_nothing_but_their_number(preset, dtype):
     plain = _counting(_model(preset, dtype))
-    _plain_lbfgs(plain, _data(dtype), N_ITER)
+    train(plain, _data(dtype), TrainConfig("lbfgs", max_iter=N_ITER, reuse_evaluations=False))
     trained = _counting(_model(preset, dtype))
-    history = train(trained, _data(dtype), TrainConfig("lbfgs", max_iter=N_ITER, polish_iter=0))
+    history = train(trained, _data(dtype), TrainConfig("lbfgs", max_iter=N_ITER))
     for a, b in zip(plain.parameters(), trained.parameters(), strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
     assert [row["iteration"] for row in history][:N_ITER] == list(range(1, N_ITER + 1))
     reused = plain.evaluations - trained.evaluations
-    if trained.uses_nonsmooth_penalty():
-        reused += 1  # the trainer evaluates once more after its (here empty) polish
     if preset == "vae":  # new noise every iteration: the start point must be evaluated again
         assert reused == 0
     else:  # every iteration after the first starts from the point its predecessor accepted
@@ -153,10 +132,10 @@ def test_reusing_evaluations_changes_nothing_but_their_number(preset, dtype):
 
 def test_an_accepted_point_not_in_the_memo_costs_one_evaluation(monkeypatch):
     """A memo that keeps nothing (as when a long line search has pushed the accepted point out)
-    evaluates that point again after each step: one more evaluation per iteration than the
-    plain loop, and the same weights."""
+    evaluates that point again after each step: one more evaluation per iteration than
+    evaluating every point L-BFGS asks for, and the same weights."""
     plain = _counting(_model("sae"))
-    _plain_lbfgs(plain, _data(), N_ITER)
+    train(plain, _data(), TrainConfig("lbfgs", max_iter=N_ITER, reuse_evaluations=False))
     init = msae.train._EvaluationMemo.__init__
     monkeypatch.setattr(
         msae.train._EvaluationMemo, "__init__", lambda self, params: init(self, params, size=0)

@@ -53,6 +53,9 @@ class TrainConfig:
     seed: int = 0
     checkpoint: str | Path | None = None  # file to save the training state to and resume from
     checkpoint_every: int = 10  # iterations between saves
+    # L-BFGS hands back an evaluation it already made at the same point; False evaluates every
+    # point torch's LBFGS asks for (a reference for tests and benchmarks: the same weights).
+    reuse_evaluations: bool = True
 
 
 @dataclass
@@ -251,24 +254,19 @@ class _EvaluationMemo:
             self.evaluations.append(evaluation)
 
 
-def make_lbfgs(params: list[Tensor], history_size: int) -> torch.optim.LBFGS:
-    """torch's L-BFGS as the trainer runs it: one iteration per ``step()``."""
-    return torch.optim.LBFGS(
+def _fit_lbfgs(model: FeatureModel, data: dict[str, Tensor], cfg: TrainConfig, rec: Recorder):
+    model.proximal, model.smooth = False, True
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.LBFGS(
         params,
         lr=1.0,
         max_iter=1,  # one optimiser iteration per step(): callbacks see every iteration
         max_eval=25,
-        history_size=history_size,
+        history_size=cfg.history_size,
         tolerance_grad=1e-12,
         tolerance_change=1e-15,
         line_search_fn="strong_wolfe",
     )
-
-
-def _fit_lbfgs(model: FeatureModel, data: dict[str, Tensor], cfg: TrainConfig, rec: Recorder):
-    model.proximal, model.smooth = False, True
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = make_lbfgs(params, cfg.history_size)
     iteration, saved = rec.resume()
     previous = saved.get("previous", math.inf)
     if saved:
@@ -278,7 +276,7 @@ def _fit_lbfgs(model: FeatureModel, data: dict[str, Tensor], cfg: TrainConfig, r
     for iteration in range(start, cfg.max_iter + 1):
 
         def closure(iteration: int = iteration) -> Tensor:
-            found = memo.find()
+            found = memo.find() if cfg.reuse_evaluations else None
             if found is not None:
                 for p, grad in zip(params, found.grads, strict=True):
                     p.grad.copy_(grad)
