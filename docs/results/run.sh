@@ -32,3 +32,5 @@ run msae reproduce sensitivity --datasets isolet --repeats 1 --workers 2 --threa
 run msae report --out "$out"
 # Started in the time left of a session; runs cut short resume from their training checkpoints.
 run msae reproduce table3 --datasets mnist --repeats 3 --workers 2 --threads 1 --out "$out"
+# Carried on in the next session (twice: see README); resumed from the store and checkpoints.
+run msae reproduce table3 --datasets mnist --repeats 3 --workers 2 --threads 1 --out "$out"
