@@ -223,8 +223,8 @@ class _EvaluationMemo:
     full objective and gradient twice. An evaluation is reused only when the parameters are
     bitwise those it was made at, and for a model whose objective changes between iterations
     (the VAE draws new noise) only within the iteration. Each one holds a copy of the weights
-    and of the gradient, so only the last ``size`` are kept: a line search accepts one of its
-    last few trial points.
+    and of the gradient, so only the last ``size`` are kept: a line search almost always
+    accepts one of its last few trial points (the trainer evaluates an older one again).
     """
 
     def __init__(self, params: list[Tensor], size: int = 4) -> None:
