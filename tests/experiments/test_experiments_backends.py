@@ -1,7 +1,11 @@
 """The process pool and Ray give the runs the inline backend gives, into the same store."""
 
+import io
+import re
+
 import pytest
 import torch
+from rich.console import Console
 
 from msae.experiments import ResultStore, execute, experiment_config, plan
 
@@ -36,3 +40,27 @@ def test_ray(tmp_path, inline):
     assert _run(tmp_path, "ray", 2) == inline
     with ResultStore(tmp_path) as store:
         assert {r.env["backend"] for r in store.rows()} == {"ray"}
+
+
+def test_a_log_file_gets_a_line_per_finished_run(tmp_path):
+    """Without a terminal there is no live progress bar, so each run says when it is done."""
+    log = io.StringIO()
+    specs = plan("table3", experiment_config("table3", False, LAYER, {"repeats": 1}))
+    with ResultStore(tmp_path) as store:
+        execute(specs, store, console=Console(file=log, force_terminal=False, width=200))
+        accuracy = {r.model: r.metrics["accuracy"] for r in store.rows()}
+    lines = [line for line in log.getvalue().splitlines() if line.startswith("[")]
+    pattern = r"\[(\d)/2\] digits/(\w+) \(seed 0\): ok, accuracy ([\d.]+) %, trained in \d+ s"
+    matches = [re.fullmatch(pattern, line) for line in lines]
+    assert all(matches) and [int(m[1]) for m in matches] == [1, 2], lines
+    assert {m[2]: float(m[3]) for m in matches} == {
+        model: pytest.approx(100 * value, abs=0.005) for model, value in accuracy.items()
+    }
+
+
+def test_a_terminal_gets_the_progress_bar_alone(tmp_path):
+    screen = io.StringIO()
+    specs = plan("table3", experiment_config("table3", False, LAYER, {"repeats": 1}))
+    with ResultStore(tmp_path) as store:
+        execute(specs, store, console=Console(file=screen, force_terminal=True, width=200))
+    assert "2/2" in screen.getvalue() and "digits/ae (seed 0)" not in screen.getvalue()

@@ -129,6 +129,17 @@ class Summary:
     failed: int
 
 
+def _outcome_line(spec: RunSpec, outcome: dict[str, Any]) -> str:
+    """``dataset/model (seed s): accuracy, train time`` of a finished run, for a log."""
+    line = f"{spec.dataset}/{spec.model} (seed {spec.seed}): {outcome['status']}"
+    metrics = outcome.get("metrics", {})
+    if "accuracy" in metrics:
+        line += f", accuracy {100 * metrics['accuracy']:.2f} %"
+    if "train_time" in metrics:
+        line += f", trained in {metrics['train_time']:.0f} s"
+    return line
+
+
 def execute(
     specs: Sequence[RunSpec],
     store: ResultStore,
@@ -169,4 +180,8 @@ def execute(
                     f"at iteration {resumed}"
                 )
             progress.update(bar, advance=1, description=f"{spec.dataset} {spec.model}")
+            if not console.is_terminal:  # a log file gets no live bar: a line per run instead
+                finished = int(progress.tasks[bar].completed)
+                line = f"[{finished}/{len(unique)}] {_outcome_line(spec, outcome)}"
+                progress.console.print(line, markup=False, highlight=False)
     return Summary(total=len(unique), skipped=len(done), failed=failed)
