@@ -104,3 +104,18 @@ def test_table3_says_when_a_cell_has_fewer_seeds(store_dir):
     assert "mean ± std over 1/2 seeds" in text
     assert "| **95.00** (1 seed) |" in text  # no "± 0.00" for a single run
     assert "**90.50 ± 0.71** |" in text  # full cells unchanged
+
+
+def test_validation_runs_are_marked_as_such(store_dir):
+    # Accuracies on a validation split must not read as test accuracies beside the paper's.
+    assert "Validation runs" not in write_report(store_dir).read_text()
+    with ResultStore(store_dir) as store:
+        params = {"n_components": 400, "max_iter": 300, "validation": 0.2, "n_checkpoints": 2}
+        spec = RunSpec("iterations", "usps", "ae", params, 0)
+        metrics = {"accuracy": 0.9, "train_time": 1.0, "test_time": 0.1}
+        metrics["curve"] = {"iteration": [150, 300], "accuracy": [0.91, 0.9]}
+        store.write(spec, {"status": "ok", "metrics": metrics}, {"version": "0.1.0"})
+    text = write_report(store_dir).read_text()
+    table3, iterations = text.split("## Fig. 7")
+    assert "Validation runs" not in table3
+    assert "stratified 20% of the training rows, not on the test set" in iterations

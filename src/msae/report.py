@@ -34,6 +34,14 @@ def settings_table(rows: Iterable[Row]) -> str:
             "\n**Reduced runs** (`--quick` or `n_train`/`n_test`): trained or tested on stratified "
             "subsamples, so their numbers are a smoke test, not comparable with the paper's.\n"
         )
+    fractions = sorted({r.params["validation"] for r in rows if r.params.get("validation")})
+    if fractions:
+        shares = " / ".join(f"{f:.0%}" for f in fractions)
+        table += (
+            f"\n**Validation runs** (`--validation`): scored on a stratified {shares} of the "
+            "training rows, not on the test set, so their accuracies are validation "
+            "accuracies, not comparable with the paper's test accuracies.\n"
+        )
     return table
 
 
