@@ -1,0 +1,67 @@
+"""The commands that made docs/results/ must still parse: each runs here with ``--dry-run``.
+
+``run.sh`` is the record of how every committed number was made, and ``run-gpu.sh`` what is
+left for a bigger machine; a renamed flag or experiment would silently break them.
+"""
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+RESULTS = Path(__file__).parents[2] / "docs" / "results"
+SCRIPTS = ("run.sh", "run-gpu.sh")
+
+
+def _variables(text: str, out: Path) -> dict[str, list[str]]:
+    """Shell assignments of the script (``g5='[...]'``, ``common=(...)``) as argument lists;
+    ``out``, the script's first argument, is ``out`` here."""
+    found = {"out": [str(out)]}
+    for name, array, scalar in re.findall(r"^(\w+)=(?:\((.*)\)|(.*))$", text, re.MULTILINE):
+        if name == "out":
+            continue
+        words = shlex.split(array) if array else shlex.split(scalar)
+        try:
+            found[name] = [w for token in words for w in _expand(token, found)]
+        except KeyError:  # ``tests=$(...)`` and the like: no command uses them
+            continue
+    return found
+
+
+def _expand(token: str, variables: dict[str, list[str]]) -> list[str]:
+    """``"${common[@]}"`` -> its items; ``lams=$g5`` -> ``lams=[...]``; ``"$out"`` -> the path."""
+    if match := re.fullmatch(r"\$\{(\w+)\[@\]\}", token):
+        return [*variables[match[1]]]
+    return [re.sub(r"\$\{?([A-Za-z_]\w*)\}?", lambda m: " ".join(variables[m[1]]), token)]
+
+
+def commands(script: str, out: Path) -> list[list[str]]:
+    """Every ``msae reproduce`` command of ``script``, variables expanded, without ``msae``."""
+    text = (RESULTS / script).read_text()
+    variables = _variables(text, out)
+    found = []
+    for line in text.splitlines():
+        words = shlex.split(line, comments=True)
+        if words[:1] == ["run"]:
+            words = words[1:]
+        if words[:2] == ["msae", "reproduce"]:
+            found.append([w for token in words[1:] for w in _expand(token, variables)])
+    return found
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_every_results_command_still_parses(invoke, script, tmp_path):
+    found = commands(script, tmp_path / "out")
+    assert len(found) >= (10 if script == "run.sh" else 3)
+    for args in found:
+        result = invoke(*args, "--dry-run")
+        assert re.search(r"\d+ runs, \d+ already", result.output), (args, result.output)
+
+
+def test_the_parser_expands_what_the_scripts_use(tmp_path):
+    args = commands("run-gpu.sh", tmp_path)[0]
+    assert args[:2] == ["reproduce", "table3"]
+    assert args[-2:] == ["--out", str(tmp_path)] and "--device" in args  # "${common[@]}"
+    grids = [a for a in (w for c in commands("run.sh", tmp_path) for w in c) if "lams=" in a]
+    assert "lams=[1e-7,1e-5,1e-3,0.1,10]" in grids  # lams=$g5
