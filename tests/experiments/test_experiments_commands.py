@@ -45,6 +45,8 @@ def commands(script: str, out: Path) -> list[list[str]]:
         words = shlex.split(line, comments=True)
         if words[:1] == ["run"]:
             words = words[1:]
+        if words[-1:] == ["&"]:  # run in the background, beside the next command
+            words = words[:-1]
         if words[:2] == ["msae", "reproduce"]:
             found.append([w for token in words[1:] for w in _expand(token, variables)])
     return found
