@@ -34,3 +34,14 @@ run msae report --out "$out"
 run msae reproduce table3 --datasets mnist --repeats 3 --workers 2 --threads 1 --out "$out"
 # Carried on in the next session (twice: see README); resumed from the store and checkpoints.
 run msae reproduce table3 --datasets mnist --repeats 3 --workers 2 --threads 1 --out "$out"
+# Carried on in a new session on a fresh machine (2026-12-05, 05:42 UTC): the checkpoints of the
+# runs cut short were gone, so they started again, LR21-MSAE first.
+run msae reproduce table3 --datasets mnist --models lr21-msae,raw --repeats 3 --workers 2 --threads 1 --out "$out"
+# Then two commands side by side, one core each (this machine was about 55 % slower than the
+# last one): MNIST's LR21-MSAE validation accuracy against iterations (to see whether the
+# paper's 500 is past the best point; the test set takes no part), and the last seed of the two
+# cheapest Table 3 models.
+run msae reproduce iterations --datasets mnist --models lr21-msae --repeats 1 --iterations 500 --validation 0.2 --set n_checkpoints=25 --workers 1 --threads 1 --out "$out/tuning" &
+run msae reproduce table3 --datasets mnist --models ae,sae --repeats 3 --workers 1 --threads 1 --out "$out"
+wait
+run msae report --out "$out/tuning"
