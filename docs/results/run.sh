@@ -45,3 +45,5 @@ run msae reproduce iterations --datasets mnist --models lr21-msae --repeats 1 --
 run msae reproduce table3 --datasets mnist --models ae,sae --repeats 3 --workers 1 --threads 1 --out "$out"
 wait
 run msae report --out "$out/tuning"
+# With both cores free near the end of the session: VLSAE's last seed, one run on 2 threads.
+run msae reproduce table3 --datasets mnist --models vlsae --repeats 3 --workers 1 --threads 2 --out "$out"
