@@ -21,9 +21,8 @@ def _variables(text: str, out: Path) -> dict[str, list[str]]:
     for name, array, scalar in re.findall(r"^(\w+)=(?:\((.*)\)|(.*))$", text, re.MULTILINE):
         if name == "out":
             continue
-        words = shlex.split(array) if array else shlex.split(scalar)
         try:
-            found[name] = [w for token in words for w in _expand(token, found)]
+            found[name] = [w for t in shlex.split(array or scalar) for w in _expand(t, found)]
         except KeyError:  # ``tests=$(...)`` and the like: no command uses them
             continue
     return found
