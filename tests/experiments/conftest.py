@@ -11,14 +11,13 @@ from msae.experiments.cli import register
 TINY = {
     "datasets": ["digits"],
     "repeats": 1,
-    "base": {"n_train": 200, "n_test": 150},
+    "base": {"n_train": 200, "n_test": 150, "bins": 10},
     "override": {"max_iter": 3, "n_components": 8},
     "lams": [1e-5, 1e-1],
     "betas": [1e-4, 0.1],
     "hidden_sizes": [4, 8],
     "rhos": [0.1],
     "n_checkpoints": 2,
-    "bins": 10,
 }
 
 

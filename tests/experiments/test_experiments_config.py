@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 
@@ -7,6 +8,7 @@ from msae.experiments.paper import paper_values
 from msae.experiments.sensitivity import expand as expand_sensitivity
 from msae.experiments.spec import RunSpec
 from msae.experiments.sweep import experiment_config
+from msae.experiments.tune import expand as expand_tune
 
 
 def test_merge_is_deep_and_does_not_mutate():
@@ -19,8 +21,43 @@ def test_merge_is_deep_and_does_not_mutate():
 def test_parse_assignments_reads_json_values_and_dotted_keys():
     layer = config.parse_assignments(["hyper.usps.lam=1e-4", 'datasets=["usps"]', "solver=adam"])
     assert layer == {"hyper": {"usps": {"lam": 1e-4}}, "datasets": ["usps"], "solver": "adam"}
-    with pytest.raises(ValueError, match="KEY=VALUE"):
+    with pytest.raises(config.ConfigError, match="KEY=VALUE"):
         config.parse_assignments(["nokey"])
+    with pytest.raises(config.ConfigError, match="not a table"):
+        config.parse_assignments(["repeats=3", "repeats.x=1"])
+
+
+@pytest.mark.parametrize(
+    ("layer", "message"),
+    [
+        ({"repeat": 3}, "unknown config key 'repeat'"),
+        ({"hyper": {"mnist": {"max_iterz": 180}}}, "unknown run parameter 'hyper.mnist.max_iterz'"),
+        ({"hyper": {"mnsit": {"lam": 1e-4}}}, "unknown dataset 'hyper.mnsit'"),
+        ({"base": {"lamda": 1e-4}}, "unknown run parameter 'base.lamda'"),
+        ({"override": {"n_component": 8}}, "unknown run parameter 'override.n_component'"),
+        ({"grid": {"clasifier_alpha": [1e-4]}}, "unknown run parameter 'grid.clasifier_alpha'"),
+        ({"base": 3}, "'base' must be a table"),
+        ({"hyper": {"usps": 0.5}}, "'hyper.usps' must be a table"),
+    ],
+)
+def test_a_key_no_experiment_reads_is_an_error_not_a_silent_new_run(layer, message):
+    # Unchecked, a misspelt run parameter would be ignored by the run and still change its key.
+    with pytest.raises(config.ConfigError, match=re.escape(message)):
+        experiment_config("table3", False, layer)
+
+
+def test_tune_without_a_validation_split_is_a_config_error():
+    cfg = experiment_config("tune", False, {"datasets": ["digits"], "base": {"validation": None}})
+    with pytest.raises(config.ConfigError, match=r"set base\.validation"):
+        expand_tune(cfg)
+
+
+def test_keys_of_any_experiment_are_accepted_so_one_file_serves_them_all():
+    layer = {"lams": [1e-5], "n_checkpoints": 4, "base": {"bins": 10, "validation": 0.2}}
+    cfg = experiment_config("table3", False, layer)
+    assert config.dataset_params(cfg, "usps")["bins"] == 10
+    weights = experiment_config("weights", False, {"hyper": {"digits": {"bins": 5}}})
+    assert config.dataset_params(weights, "digits")["bins"] == 5
 
 
 def test_defaults_are_the_papers_hyperparameters():
@@ -55,6 +92,27 @@ def test_config_files_json_and_toml(tmp_path):
     cfg = experiment_config("table3", False, config.load_file(tmp_path / "c.toml"))
     assert cfg["repeats"] == 3 and config.dataset_params(cfg, "usps")["lam"] == 0.5
     assert config.load_file(tmp_path / "c.json") == {"repeats": 4}
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("absent.json", None, "cannot read config file"),
+        ("c.json", '{"repeats": ', "is not valid JSON"),
+        ("c.toml", "repeats = = 3", "is not valid TOML"),
+        ("c.json", b"\xff\xfe{}", "is not valid JSON"),
+        ("c.json", "[1, 2]", "expected a table of keys"),
+    ],
+)
+def test_a_bad_config_file_is_named_in_the_error(tmp_path, name, content, message):
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        path.write_text(content)
+    with pytest.raises(config.ConfigError, match=message) as caught:
+        config.load_file(path)
+    assert str(path) in str(caught.value)
 
 
 def test_expand_is_a_full_grid_with_datasets_slowest():

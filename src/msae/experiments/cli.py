@@ -118,25 +118,27 @@ def reproduce_command(
 ) -> None:
     """Run an experiment of the paper; finished runs are skipped, so a killed sweep resumes."""
     console = Console()
-    layers = [config.load_file(config_file)] if config_file else []
-    layers.append(
-        _flag_layer(
-            repeats=repeats,
-            datasets=datasets,
-            models=models,
-            lam=lam,
-            beta=beta,
-            iterations=iterations,
-            hidden=hidden,
-            rho=rho,
-            solver=solver,
-            classifier_alpha=classifier_alpha,
-            validation=validation,
-            data_dir=None if data_dir is None else str(data_dir),
-            device=device,
-        )
+    try:
+        file_layers = [config.load_file(config_file)] if config_file else []
+        set_layer = config.parse_assignments(assignments or [])
+    except config.ConfigError as exc:
+        raise typer.BadParameter(str(exc), param_hint="'--config' / '--set'") from exc
+    flag_layer = _flag_layer(
+        repeats=repeats,
+        datasets=datasets,
+        models=models,
+        lam=lam,
+        beta=beta,
+        iterations=iterations,
+        hidden=hidden,
+        rho=rho,
+        solver=solver,
+        classifier_alpha=classifier_alpha,
+        validation=validation,
+        data_dir=None if data_dir is None else str(data_dir),
+        device=device,
     )
-    layers.append(config.parse_assignments(assignments or []))
+    layers = [*file_layers, flag_layer, set_layer]
     failed = 0
     try:
         paper = [name for name, e in EXPERIMENTS.items() if e.of_paper]
@@ -156,6 +158,8 @@ def reproduce_command(
             failed += summary.failed
     except DatasetError as exc:
         raise typer.BadParameter(str(exc), param_hint="--datasets") from exc
+    except config.ConfigError as exc:  # an unknown key; tune without a validation split
+        raise typer.BadParameter(str(exc), param_hint="'--config' / '--set'") from exc
     if not dry_run:
         console.print(f"Report: msae report --out {out}")
     if failed:

@@ -68,13 +68,69 @@ QUICK: dict[str, Any] = {
 }
 
 
-def load_file(path: Path) -> dict[str, Any]:
-    """A config layer from a ``.toml`` file or a JSON file."""
-    if path.suffix == ".toml":
-        import tomllib  # Python >= 3.11
+class ConfigError(ValueError):
+    """A config layer that cannot be read: a malformed file or assignment, or a key that no
+    experiment reads (a misspelt one would otherwise be ignored, and change the run keys)."""
 
-        return tomllib.loads(path.read_text())
-    return json.loads(path.read_text())
+
+# The tables whose keys are run parameters (``hyper`` holds one such table per dataset);
+# ``grid`` is the ``tune`` experiment's grid of run-parameter values.
+PARAM_TABLES = ("base", "override", "caps", "grid")
+
+
+def load_file(path: Path) -> dict[str, Any]:
+    """A config layer from a ``.toml`` file (Python >= 3.11) or a JSON file."""
+    kind = "TOML" if path.suffix == ".toml" else "JSON"
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
+    try:
+        text = data.decode()
+        if kind == "TOML":
+            import tomllib  # Python >= 3.11
+
+            layer = tomllib.loads(text)
+        else:
+            layer = json.loads(text)
+    except ModuleNotFoundError as exc:
+        raise ConfigError(f"config file {path}: TOML needs Python >= 3.11; use JSON") from exc
+    except ValueError as exc:  # the Unicode, TOML and JSON decode errors are ValueErrors
+        raise ConfigError(f"config file {path} is not valid {kind}: {exc}") from exc
+    if not isinstance(layer, dict):
+        raise ConfigError(f"config file {path}: expected a table of keys, got {layer!r}")
+    return layer
+
+
+def check_layer(
+    layer: Mapping[str, Any], keys: Iterable[str], params: Iterable[str], datasets: Iterable[str]
+) -> None:
+    """Raise ConfigError unless every key of ``layer`` is one of ``keys``, every dataset under
+    ``hyper`` one of ``datasets``, and every run parameter it sets (in ``PARAM_TABLES`` and
+    ``hyper.<dataset>``) one of ``params``."""
+
+    def known(name: str, where: str, names: Iterable[str], what: str) -> None:
+        names = sorted(names)
+        if name not in names:
+            raise ConfigError(f"unknown {what} {where!r}; the {what}s are " + ", ".join(names))
+
+    def table(value: Any, where: str) -> Mapping[str, Any]:
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"config key {where!r} must be a table, got {value!r}")
+        return value
+
+    def check_params(value: Any, where: str) -> None:
+        for key in table(value, where):
+            known(key, f"{where}.{key}", params, "run parameter")
+
+    for key, value in layer.items():
+        known(key, key, keys, "config key")
+        if key in PARAM_TABLES:
+            check_params(value, key)
+        elif key == "hyper":
+            for dataset, values in table(value, key).items():
+                known(dataset, f"hyper.{dataset}", datasets, "dataset")
+                check_params(values, f"hyper.{dataset}")
 
 
 def parse_assignments(items: Iterable[str]) -> dict[str, Any]:
@@ -86,7 +142,7 @@ def parse_assignments(items: Iterable[str]) -> dict[str, Any]:
     for item in items:
         dotted, sep, raw = item.partition("=")
         if not sep or not dotted:
-            raise ValueError(f"expected KEY=VALUE, got {item!r}")
+            raise ConfigError(f"expected KEY=VALUE, got {item!r}")
         try:
             value = json.loads(raw)
         except json.JSONDecodeError:
@@ -95,6 +151,8 @@ def parse_assignments(items: Iterable[str]) -> dict[str, Any]:
         node = layer
         for part in parents:
             node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"{item!r}: {part!r} was given a value above, not a table")
         node[leaf] = value
     return layer
 

@@ -15,21 +15,8 @@ import torch
 from msae.classify import DEFAULT_ALPHA, fit_softmax, softmax_proba
 from msae.experiments.data import Split, load_split
 from msae.experiments.paper import RAW
-from msae.experiments.spec import RunSpec
+from msae.experiments.spec import ESTIMATOR_PARAMS, RunSpec
 from msae.train import read_checkpoint
-
-# Run parameters handed to MSAEClassifier when present (None leaves its default).
-ESTIMATOR_PARAMS = (
-    "n_components",
-    "lam",
-    "beta",
-    "rho",
-    "max_iter",
-    "solver",
-    "sparsity",
-    "classifier_alpha",
-    "device",
-)
 
 
 def _tensor(x: np.ndarray) -> torch.Tensor:

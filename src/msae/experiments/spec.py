@@ -15,6 +15,24 @@ RUNTIME_KEYS = frozenset({"data_dir", "device", "checkpoint_dir"})
 # integer) is stored as the float, so that 10 and 10.0 name the same run.
 REAL_KEYS = frozenset({"lam", "beta", "rho", "classifier_alpha", "validation"})
 
+# Run parameters handed to MSAEClassifier when present (None leaves its default).
+ESTIMATOR_PARAMS = (
+    "n_components",
+    "lam",
+    "beta",
+    "rho",
+    "max_iter",
+    "solver",
+    "sparsity",
+    "classifier_alpha",
+    "device",
+)
+
+# The run parameters a config may set for every experiment (in ``base``, ``hyper.<dataset>``,
+# ``override``, ``caps`` or a ``tune`` grid); an experiment adds those its defaults put in
+# ``base`` (``weights``: ``bins``).
+RUN_PARAMS = frozenset({*ESTIMATOR_PARAMS, "n_train", "n_test", "validation", "data_dir"})
+
 
 def canonical_json(value: Any) -> str:
     """JSON with sorted keys and no whitespace: equal values give equal strings."""

@@ -8,19 +8,33 @@ from typing import Any
 
 from rich.console import Console
 
+from msae.data import DATASETS
 from msae.experiments import config
 from msae.experiments.backends import Summary, execute
-from msae.experiments.data import missing
+from msae.experiments.data import LOCAL_DATASETS, missing
 from msae.experiments.registry import EXPERIMENTS
-from msae.experiments.spec import RunSpec
+from msae.experiments.spec import RUN_PARAMS, RunSpec
 from msae.experiments.store import ResultStore
 
 # Under the output directory: the training checkpoints of the runs in progress.
 CHECKPOINT_DIR = "checkpoints"
 
 
+def _check_layers(*layers: Mapping[str, Any]) -> None:
+    """Raise ConfigError for a key in ``layers`` that no experiment reads.
+
+    Keys of any experiment are accepted, so one config file can serve ``msae reproduce all``.
+    """
+    defaults = [config.COMMON, *(e.defaults for e in EXPERIMENTS.values())]
+    keys = {k for layer in [*defaults, *(e.quick for e in EXPERIMENTS.values())] for k in layer}
+    params = RUN_PARAMS | {k for layer in defaults for k in layer.get("base", {})}
+    for layer in layers:
+        config.check_layer(layer, keys, params, [*DATASETS, *LOCAL_DATASETS])
+
+
 def experiment_config(name: str, quick: bool = False, *layers: Mapping[str, Any]) -> dict[str, Any]:
     """The config of experiment ``name``: its defaults, then --quick, then ``layers``."""
+    _check_layers(*layers)
     experiment = EXPERIMENTS[name]
     return config.resolve(experiment.defaults, experiment.quick if quick else None, *layers)
 

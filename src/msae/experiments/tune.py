@@ -32,7 +32,7 @@ def variants(grid: dict[str, list]) -> list[dict]:
 def expand(cfg: dict) -> list[RunSpec]:
     """One run per dataset x seed x model x grid point; each remembers the grid's keys."""
     if not cfg["base"].get("validation"):
-        raise ValueError("tune scores a validation split: set base.validation (e.g. 0.2)")
+        raise config.ConfigError("tune scores a validation split: set base.validation (e.g. 0.2)")
     keys = {"grid_keys": sorted(cfg["grid"])}
     return config.expand(NAME, cfg, [{**v, **keys} for v in variants(cfg["grid"])])
 
