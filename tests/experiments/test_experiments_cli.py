@@ -17,6 +17,8 @@ def test_bad_arguments_are_usage_errors(invoke, tmp_path):
     assert "msae reproduce" in invoke("report", "--out", tmp_path, code=2).output
     typo = ("reproduce", "table3", "--dry-run", "--set", "hyper.usps.max_iterz=180")
     assert "max_iterz" in invoke(*typo, code=2).output
+    model = ("reproduce", "table3", "--dry-run", "--models", "ae,aee")
+    assert "unknown model 'aee'" in invoke(*model, code=2).output
     (tmp_path / "bad.json").write_text('{"repeats": ')
     bad = invoke("reproduce", "table3", "--dry-run", "--config", tmp_path / "bad.json", code=2)
     assert "bad.json" in bad.output and "not valid JSON" in bad.output

@@ -38,6 +38,11 @@ def test_parse_assignments_reads_json_values_and_dotted_keys():
         ({"grid": {"clasifier_alpha": [1e-4]}}, "unknown run parameter 'grid.clasifier_alpha'"),
         ({"base": 3}, "'base' must be a table"),
         ({"hyper": {"usps": 0.5}}, "'hyper.usps' must be a table"),
+        ({"repeats": "abc"}, "'repeats' must be an integer, got 'abc'"),
+        ({"repeats": True}, "'repeats' must be an integer"),
+        ({"lams": 1e-3}, "'lams' must be a list, got 0.001"),
+        ({"curve_rho": "x"}, "'curve_rho' must be a number"),
+        ({"models": ["ae", "aee"]}, "unknown model 'aee'"),
     ],
 )
 def test_a_key_no_experiment_reads_is_an_error_not_a_silent_new_run(layer, message):
@@ -53,7 +58,8 @@ def test_tune_without_a_validation_split_is_a_config_error():
 
 
 def test_keys_of_any_experiment_are_accepted_so_one_file_serves_them_all():
-    layer = {"lams": [1e-5], "n_checkpoints": 4, "base": {"bins": 10, "validation": 0.2}}
+    layer = {"lams": [1e-5], "n_checkpoints": 4, "curve_rho": 1, "models": ["raw", "vlsae"]}
+    layer |= {"base": {"bins": 10, "validation": 0.2, "n_train": None}}
     cfg = experiment_config("table3", False, layer)
     assert config.dataset_params(cfg, "usps")["bins"] == 10
     weights = experiment_config("weights", False, {"hyper": {"digits": {"bins": 5}}})

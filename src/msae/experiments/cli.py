@@ -158,8 +158,8 @@ def reproduce_command(
             failed += summary.failed
     except DatasetError as exc:
         raise typer.BadParameter(str(exc), param_hint="--datasets") from exc
-    except config.ConfigError as exc:  # an unknown key; tune without a validation split
-        raise typer.BadParameter(str(exc), param_hint="'--config' / '--set'") from exc
+    except config.ConfigError as exc:  # from a file, a flag or --set: the message names the key
+        raise typer.BadParameter(str(exc)) from exc
     if not dry_run:
         console.print(f"Report: msae report --out {out}")
     if failed:

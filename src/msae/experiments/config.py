@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -102,35 +103,64 @@ def load_file(path: Path) -> dict[str, Any]:
     return layer
 
 
-def check_layer(
-    layer: Mapping[str, Any], keys: Iterable[str], params: Iterable[str], datasets: Iterable[str]
-) -> None:
-    """Raise ConfigError unless every key of ``layer`` is one of ``keys``, every dataset under
-    ``hyper`` one of ``datasets``, and every run parameter it sets (in ``PARAM_TABLES`` and
-    ``hyper.<dataset>``) one of ``params``."""
+@dataclass(frozen=True)
+class Schema:
+    """What a config layer may hold: the top-level keys, each with a default value that gives
+    its type; the run parameters; the datasets ``hyper`` may name; the models."""
 
-    def known(name: str, where: str, names: Iterable[str], what: str) -> None:
-        names = sorted(names)
-        if name not in names:
-            raise ConfigError(f"unknown {what} {where!r}; the {what}s are " + ", ".join(names))
+    defaults: Mapping[str, Any]
+    params: frozenset[str]
+    datasets: frozenset[str]
+    models: frozenset[str]
 
-    def table(value: Any, where: str) -> Mapping[str, Any]:
-        if not isinstance(value, Mapping):
-            raise ConfigError(f"config key {where!r} must be a table, got {value!r}")
-        return value
+
+def _known(name: Any, where: str, names: Iterable[str], what: str) -> None:
+    names = sorted(names)
+    if name not in names:
+        raise ConfigError(f"unknown {what} {where!r}; the {what}s are " + ", ".join(names))
+
+
+def _check_type(value: Any, default: Any, where: str) -> None:
+    """``value`` must have the type of ``default``: a list, a table, an integer, a number or a
+    string (an integer passes as a number; a default of None allows anything)."""
+    kinds = [
+        (Mapping, "a table"),
+        (list | tuple, "a list"),
+        (bool, "true or false"),
+        (int, "an integer"),
+        (float, "a number"),
+        (str, "a string"),
+    ]
+    for kind, words in kinds:
+        if isinstance(default, kind):
+            ok = isinstance(value, kind) or (kind is float and isinstance(value, int))
+            if not ok or (isinstance(value, bool) and kind is not bool):
+                raise ConfigError(f"config key {where!r} must be {words}, got {value!r}")
+            return
+
+
+def check_layer(layer: Mapping[str, Any], schema: Schema) -> None:
+    """Raise ConfigError unless ``layer`` holds only what ``schema`` allows: its keys with the
+    types of their defaults, run parameters in ``PARAM_TABLES`` and ``hyper.<dataset>``, and
+    known datasets and models."""
 
     def check_params(value: Any, where: str) -> None:
-        for key in table(value, where):
-            known(key, f"{where}.{key}", params, "run parameter")
+        _check_type(value, {}, where)
+        for key in value:
+            _known(key, f"{where}.{key}", schema.params, "run parameter")
 
     for key, value in layer.items():
-        known(key, key, keys, "config key")
+        _known(key, key, schema.defaults, "config key")
+        _check_type(value, schema.defaults[key], key)
         if key in PARAM_TABLES:
             check_params(value, key)
         elif key == "hyper":
-            for dataset, values in table(value, key).items():
-                known(dataset, f"hyper.{dataset}", datasets, "dataset")
+            for dataset, values in value.items():
+                _known(dataset, f"hyper.{dataset}", schema.datasets, "dataset")
                 check_params(values, f"hyper.{dataset}")
+        elif key == "models":
+            for model in value:
+                _known(model, model, schema.models, "model")
 
 
 def parse_assignments(items: Iterable[str]) -> dict[str, Any]:

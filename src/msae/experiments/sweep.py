@@ -12,24 +12,35 @@ from msae.data import DATASETS
 from msae.experiments import config
 from msae.experiments.backends import Summary, execute
 from msae.experiments.data import LOCAL_DATASETS, missing
+from msae.experiments.paper import RAW
 from msae.experiments.registry import EXPERIMENTS
 from msae.experiments.spec import RUN_PARAMS, RunSpec
 from msae.experiments.store import ResultStore
+from msae.models import PRESETS
 
 # Under the output directory: the training checkpoints of the runs in progress.
 CHECKPOINT_DIR = "checkpoints"
 
 
 def _check_layers(*layers: Mapping[str, Any]) -> None:
-    """Raise ConfigError for a key in ``layers`` that no experiment reads.
+    """Raise ConfigError for a key in ``layers`` that no experiment reads, or a bad value.
 
     Keys of any experiment are accepted, so one config file can serve ``msae reproduce all``.
     """
-    defaults = [config.COMMON, *(e.defaults for e in EXPERIMENTS.values())]
-    keys = {k for layer in [*defaults, *(e.quick for e in EXPERIMENTS.values())] for k in layer}
-    params = RUN_PARAMS | {k for layer in defaults for k in layer.get("base", {})}
+    defaults: dict[str, Any] = {}  # each key's first default that is not None: its type
+    params = set(RUN_PARAMS)
+    for layer in [config.COMMON, *(e.defaults for e in EXPERIMENTS.values())]:
+        for key, value in layer.items():
+            defaults[key] = value if defaults.get(key) is None else defaults[key]
+        params.update(layer.get("base", {}))
+    schema = config.Schema(
+        defaults,
+        frozenset(params),
+        frozenset([*DATASETS, *LOCAL_DATASETS]),
+        frozenset([*PRESETS, RAW]),
+    )
     for layer in layers:
-        config.check_layer(layer, keys, params, [*DATASETS, *LOCAL_DATASETS])
+        config.check_layer(layer, schema)
 
 
 def experiment_config(name: str, quick: bool = False, *layers: Mapping[str, Any]) -> dict[str, Any]:
