@@ -40,6 +40,14 @@ def test_report_needs_a_store(tmp_path):
         write_report(tmp_path)
 
 
+def test_an_unknown_experiment_is_an_error_and_the_report_is_kept(store_dir):
+    before = write_report(store_dir).read_text()
+    with pytest.raises(ValueError, match="unknown experiment tabel3; the experiments are table3"):
+        write_report(store_dir, ["tabel3"])
+    assert (store_dir / "report.md").read_text() == before
+    assert "Table 3" in write_report(store_dir, ["table3"]).read_text()
+
+
 def test_paper_values_are_complete_and_cited():
     values = paper_values()
     assert "10.1007/s13042-022-01632-5" in values["source"]["citation"]

@@ -62,6 +62,11 @@ def _header(rows: list[Row], failed: int) -> str:
 def write_report(out_dir: str | Path, experiments: Sequence[str] | None = None) -> Path:
     """Write ``out_dir/report.md`` and ``out_dir/figures/*.png`` from ``out_dir``'s store."""
     out_dir = Path(out_dir)
+    unknown = [name for name in experiments or () if name not in EXPERIMENTS]
+    if unknown:  # checked first: a misspelt name must not leave an empty report
+        raise ValueError(
+            f"unknown experiment {', '.join(unknown)}; the experiments are {', '.join(EXPERIMENTS)}"
+        )
     if not (out_dir / STORE_NAME).exists():
         raise FileNotFoundError(f"no {STORE_NAME} in {out_dir}: run `msae reproduce` first")
     with ResultStore(out_dir) as store:

@@ -15,6 +15,7 @@ def test_bad_arguments_are_usage_errors(invoke, tmp_path):
         in invoke("reproduce", "table3", "--datasets", "nonsense", "--dry-run", code=2).output
     )
     assert "msae reproduce" in invoke("report", "--out", tmp_path, code=2).output
+    assert "unknown experiment" in invoke("report", "--experiments", "tabel3", code=2).output
     typo = ("reproduce", "table3", "--dry-run", "--set", "hyper.usps.max_iterz=180")
     assert "max_iterz" in invoke(*typo, code=2).output
     model = ("reproduce", "table3", "--dry-run", "--models", "ae,aee")

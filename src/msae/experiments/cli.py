@@ -194,6 +194,8 @@ def report_command(
         path = write_report(out, _names(experiments))
     except FileNotFoundError as exc:
         raise typer.BadParameter(str(exc), param_hint="--out") from exc
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--experiments") from exc
     Console().print(f"Wrote {path}")
 
 
