@@ -7,7 +7,7 @@ from msae.experiments import config
 from msae.experiments.paper import paper_values
 from msae.experiments.sensitivity import expand as expand_sensitivity
 from msae.experiments.spec import RunSpec
-from msae.experiments.sweep import experiment_config
+from msae.experiments.sweep import experiment_config, plan
 from msae.experiments.tune import expand as expand_tune
 
 
@@ -49,6 +49,23 @@ def test_a_key_no_experiment_reads_is_an_error_not_a_silent_new_run(layer, messa
     # Unchecked, a misspelt run parameter would be ignored by the run and still change its key.
     with pytest.raises(config.ConfigError, match=re.escape(message)):
         experiment_config("table3", False, layer)
+
+
+@pytest.mark.parametrize(
+    ("layer", "message"),
+    [
+        ({"override": {"max_iter": -5}}, "digits/ae: The 'max_iter' parameter of MSAEClassifier"),
+        ({"override": {"solver": "sgd"}}, "digits/ae: The 'solver' parameter"),
+        ({"base": {"n_train": -3}}, "The 'n_train' parameter of the run"),
+        ({"base": {"validation": 1.5}}, "The 'validation' parameter of the run"),
+        ({"models": ["raw"], "override": {"classifier_alpha": -1}}, "digits/raw: The 'classif"),
+    ],
+)
+def test_a_bad_run_parameter_stops_the_sweep_before_its_first_run(layer, message):
+    cfg = experiment_config("table3", False, {"datasets": ["digits"], "models": ["ae"]}, layer)
+    with pytest.raises(config.ConfigError, match=re.escape(message)):
+        plan("table3", cfg)
+    assert len(plan("table3", experiment_config("table3", False, {"datasets": ["digits"]}))) > 0
 
 
 def test_tune_without_a_validation_split_is_a_config_error():

@@ -5,12 +5,18 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from numbers import Integral, Real
 from pathlib import Path
 from time import perf_counter
 from typing import Any
 
 import numpy as np
 import torch
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    validate_parameter_constraints,
+)
 
 from msae.classify import DEFAULT_ALPHA, fit_softmax, softmax_proba
 from msae.experiments.data import Split, load_split
@@ -51,16 +57,36 @@ def make_estimator(spec: RunSpec, split: Split, callbacks: Sequence[Callable] = 
     """The classifier of ``spec.model``: an MSAEClassifier preset, or softmax on raw features."""
     if spec.model == RAW:
         return Softmax(len(split.class_names), classifier_alpha(spec))
+    return _classifier(spec, image_shape=split.image_shape, callbacks=list(callbacks))
+
+
+def _classifier(spec: RunSpec, **options: Any) -> Any:
     from msae import MSAEClassifier
 
     kwargs = {k: spec.params[k] for k in ESTIMATOR_PARAMS if spec.params.get(k) is not None}
-    return MSAEClassifier(
-        preset=spec.model,
-        image_shape=split.image_shape,
-        random_state=spec.seed,
-        callbacks=list(callbacks),
-        **kwargs,
-    )
+    return MSAEClassifier(preset=spec.model, random_state=spec.seed, **options, **kwargs)
+
+
+# The run parameters that are not the estimator's, as the runs read them.
+RUN_CONSTRAINTS = {
+    "n_train": [Interval(Integral, 0, None, closed="left"), None],
+    "n_test": [Interval(Integral, 0, None, closed="left"), None],
+    "validation": [Interval(Real, 0, 1, closed="left"), None],
+    "bins": [Interval(Integral, 1, None, closed="left")],
+    "classifier_alpha": [Interval(Real, 0, None, closed="left"), None],
+}
+
+
+def check_params(spec: RunSpec) -> None:
+    """Raise ValueError, naming the run, for a parameter value its run would reject: so that a
+    sweep with a bad value stops before its first run, not in every run."""
+    own = {k: spec.params[k] for k in RUN_CONSTRAINTS if k in spec.params}
+    try:
+        validate_parameter_constraints(RUN_CONSTRAINTS, own, caller_name="the run")
+        if spec.model != RAW:
+            _classifier(spec)._validate_params()
+    except InvalidParameterError as exc:
+        raise ValueError(f"{spec.dataset}/{spec.model}: {exc}") from exc
 
 
 @dataclass(frozen=True)

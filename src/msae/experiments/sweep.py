@@ -14,6 +14,7 @@ from msae.experiments.backends import Summary, execute
 from msae.experiments.data import LOCAL_DATASETS, missing
 from msae.experiments.paper import RAW
 from msae.experiments.registry import EXPERIMENTS
+from msae.experiments.runner import check_params
 from msae.experiments.spec import RUN_PARAMS, RunSpec
 from msae.experiments.store import ResultStore
 from msae.models import PRESETS
@@ -62,7 +63,13 @@ def plan(
             console.print(f"[yellow]{reason}[/]")
         else:
             present.append(dataset)
-    return EXPERIMENTS[name].expand({**cfg, "datasets": present})
+    specs = EXPERIMENTS[name].expand({**cfg, "datasets": present})
+    for spec in specs:
+        try:
+            check_params(spec)
+        except ValueError as exc:
+            raise config.ConfigError(f"bad run parameter: {exc}") from exc
+    return specs
 
 
 def reproduce(
