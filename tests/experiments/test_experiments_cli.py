@@ -34,11 +34,16 @@ def test_dry_run_counts_runs_and_writes_nothing(invoke, tmp_path):
         tmp_path / "c.toml",
         "--set",
         "repeats=2",
+        "--set",
+        "hyper.digits.max_iter=7",
         "--dry-run",
         "--out",
         tmp_path / "r",
     )
     assert "20 runs, 0 already" in out.output  # 10 hidden sizes x 2 seeds
+    # What the runs will use, so that a --set can be seen to take effect.
+    assert "digits (ae): " in out.output and "max_iter=7," in out.output
+    assert "n_components=[" in out.output and "(10 values)]" in out.output
     assert not (tmp_path / "r").exists()
 
 

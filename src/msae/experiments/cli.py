@@ -1,5 +1,6 @@
 """``msae reproduce`` and ``msae report``, added to an app with :func:`register`."""
 
+import json
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -177,6 +178,21 @@ def _dry_run(name: str, cfg: dict, out: Path, download: bool, console: Console) 
     started = sum((checkpoints / f"{s.key}.ckpt").exists() for s in specs if s.key not in done)
     part = f", {started} part-way (a training checkpoint in {checkpoints})" if started else ""
     console.print(f"{len(specs)} runs, {len(done)} already in {out / STORE_NAME}{part}")
+    for dataset in dict.fromkeys(s.dataset for s in specs):  # what the runs will use
+        runs = [s for s in specs if s.dataset == dataset]
+        models = ", ".join(dict.fromkeys(s.model for s in runs))
+        console.print(f"  {dataset} ({models}): {_values(runs)}", highlight=False, soft_wrap=True)
+
+
+def _values(specs: list) -> str:
+    """``lam=1e-05, max_iter=180, ...``: each run parameter's value, or its values over
+    ``specs`` (a sensitivity grid, say), the first few of them and how many."""
+    parts = []
+    for key in sorted({k for s in specs for k in s.params}):
+        values = list(dict.fromkeys(json.dumps(s.params.get(key)) for s in specs))
+        shown = ", ".join(values[:4]) + (f", ... ({len(values)} values)" if len(values) > 4 else "")
+        parts.append(f"{key}={shown if len(values) == 1 else '[' + shown + ']'}")
+    return ", ".join(parts)
 
 
 def report_command(
