@@ -58,9 +58,29 @@ def test_a_log_file_gets_a_line_per_finished_run(tmp_path):
     }
 
 
-def test_a_terminal_gets_the_progress_bar_alone(tmp_path):
+def test_a_terminal_gets_live_bars_not_log_lines(tmp_path):
     screen = io.StringIO()
     specs = plan("table3", experiment_config("table3", False, LAYER, {"repeats": 1}))
     with ResultStore(tmp_path) as store:
         execute(specs, store, console=Console(file=screen, force_terminal=True, width=200))
-    assert "2/2" in screen.getvalue() and "digits/ae (seed 0)" not in screen.getvalue()
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen.getvalue())  # without the colours
+    assert re.search(r"runs +━+ 2/2", text) or re.search(r"digits raw +━+ 2/2", text), text
+    assert re.search(r"digits/ae \(seed 0\) +━+ 3/3", text), text  # the run's own bar
+    assert "iteration" not in text and "ok, accuracy" not in text  # the log file's lines
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_log_file_gets_each_runs_iterations(tmp_path, workers):
+    """A run of an hour must show that it is moving: a line at every tenth of its iterations,
+    from a pool's workers too, each before the line that says the run is done."""
+    log = io.StringIO()
+    specs = plan("table3", experiment_config("table3", False, LAYER, {"repeats": 1}))
+    with ResultStore(tmp_path) as store:
+        console = Console(file=log, force_terminal=False, width=200)
+        execute(specs, store, workers=workers, console=console)
+    lines = [line.strip() for line in log.getvalue().splitlines()]
+    ae = [line for line in lines if line.startswith("digits/ae")]
+    assert ae == [f"digits/ae (seed 0): iteration {i}/3" for i in (1, 2, 3)]  # 3 iterations
+    done = next(i for i, line in enumerate(lines) if "] digits/ae" in line)
+    assert lines.index(ae[-1]) < done
+    assert not any(line.startswith("digits/raw") for line in lines)  # no iterations to show

@@ -9,8 +9,8 @@ import multiprocessing
 import platform
 import subprocess
 import traceback
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from msae.experiments.registry import EXPERIMENTS
+from msae.experiments.runner import report_progress
 from msae.experiments.spec import RunSpec
 from msae.experiments.store import ResultStore
 
@@ -42,30 +43,66 @@ def _set_threads(threads: int | None) -> None:
         torch.set_num_threads(threads)
 
 
+def _init_worker(threads: int, progress: Any) -> None:
+    """A pool worker: its torch threads, and its runs' iterations sent to the ``progress`` queue."""
+    _set_threads(threads)
+    report_progress(lambda spec, iteration: progress.put((spec.key, iteration)))
+
+
 def _ray_run_spec(spec: RunSpec, threads: int) -> dict[str, Any]:
     _set_threads(threads)
     return run_spec(spec)
 
 
+Progressed = Callable[[str, int], None]  # (run key, iteration), as runs train
+
+
 def _local(
-    specs: Sequence[RunSpec], workers: int, threads: int | None, ray_address: str | None
+    specs: Sequence[RunSpec],
+    workers: int,
+    threads: int | None,
+    ray_address: str | None,
+    progressed: Progressed,
 ) -> Outcomes:
     del ray_address
     if workers <= 1:
         _set_threads(threads)
-        yield from ((spec, run_spec(spec)) for spec in specs)
+        report_progress(lambda spec, iteration: progressed(spec.key, iteration))
+        try:
+            yield from ((spec, run_spec(spec)) for spec in specs)
+        finally:
+            report_progress(None)
         return
     context = multiprocessing.get_context("spawn")
-    init = {"initializer": _set_threads, "initargs": (threads or 1,)}
+    # A SimpleQueue writes to its pipe in put() itself (a Queue leaves that to a thread), so a
+    # run's last iterations are in the pipe before its result is, and are drained before it.
+    progress = context.SimpleQueue()
+    init = {"initializer": _init_worker, "initargs": (threads or 1, progress)}
     with ProcessPoolExecutor(workers, mp_context=context, **init) as pool:
         futures = {pool.submit(run_spec, spec): spec for spec in specs}
-        for future in as_completed(futures):
-            yield futures[future], future.result()
+        running = set(futures)
+        while running:
+            done, running = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
+            _drain(progress, progressed)
+            for future in done:
+                yield futures[future], future.result()
+
+
+def _drain(queue: Any, progressed: Progressed) -> None:
+    """Hand on every progress message waiting in ``queue``."""
+    while not queue.empty():
+        progressed(*queue.get())
 
 
 def _ray(
-    specs: Sequence[RunSpec], workers: int, threads: int | None, ray_address: str | None
+    specs: Sequence[RunSpec],
+    workers: int,
+    threads: int | None,
+    ray_address: str | None,
+    progressed: Progressed,
 ) -> Outcomes:
+    """Ray tasks report when they finish, not their iterations (``progressed`` is unused)."""
+    del progressed
     import ray
 
     started = not ray.is_initialized()
@@ -140,6 +177,33 @@ def _outcome_line(spec: RunSpec, outcome: dict[str, Any]) -> str:
     return line
 
 
+class _Iterations:
+    """The iterations of the runs in progress: a bar each on a terminal; in a log file, a line
+    at every tenth of a run's iterations (a resumed run's first line says where it resumed)."""
+
+    def __init__(self, progress: Progress, specs: dict[str, RunSpec], terminal: bool) -> None:
+        self.progress, self.specs, self.terminal = progress, specs, terminal
+        self.bars: dict[str, Any] = {}
+        self.tenths: dict[str, int] = {}
+
+    def __call__(self, key: str, iteration: int) -> None:
+        spec = self.specs[key]
+        total = spec.params.get("max_iter") or iteration
+        name = f"{spec.dataset}/{spec.model} (seed {spec.seed})"
+        if self.terminal:
+            if key not in self.bars:
+                self.bars[key] = self.progress.add_task(f"  {name}", total=total)
+            self.progress.update(self.bars[key], completed=iteration)
+        elif (tenth := 10 * iteration // total) > self.tenths.get(key, -1):
+            self.tenths[key] = tenth
+            line = f"  {name}: iteration {iteration}/{total}"
+            self.progress.console.print(line, markup=False, highlight=False)
+
+    def finished(self, spec: RunSpec) -> None:
+        if (bar := self.bars.pop(spec.key, None)) is not None:
+            self.progress.remove_task(bar)
+
+
 def execute(
     specs: Sequence[RunSpec],
     store: ResultStore,
@@ -168,7 +232,10 @@ def execute(
     )
     with Progress(*columns, console=console) as progress:
         bar = progress.add_task("runs", total=len(unique), completed=len(done))
-        for spec, outcome in BACKENDS[backend](pending, workers, threads, ray_address):
+        watch = _Iterations(progress, {spec.key: spec for spec in pending}, console.is_terminal)
+        outcomes = BACKENDS[backend](pending, workers, threads, ray_address, watch)
+        for spec, outcome in outcomes:
+            watch.finished(spec)
             store.write(spec, outcome, env)
             if outcome["status"] != "ok":
                 failed += 1

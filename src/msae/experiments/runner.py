@@ -115,12 +115,25 @@ def checkpoint_path(spec: RunSpec) -> Path | None:
     return Path(directory) / f"{spec.key}.ckpt"
 
 
+# Set by the backend in a process that executes runs: told each run's iterations as it trains.
+_progress: Callable[[RunSpec, int], None] | None = None
+
+
+def report_progress(hook: Callable[[RunSpec, int], None] | None) -> None:
+    """Call ``hook(spec, iteration)`` after every training iteration of the runs in this
+    process (None: stop)."""
+    global _progress
+    _progress = hook
+
+
 def fit_predict(spec: RunSpec, split: Split, callbacks: Sequence[Callable] = ()) -> Fitted:
     """Fit on the training split and predict the test split, timing both.
 
     A run with a ``checkpoint_dir`` resumes from its checkpoint there, if an earlier attempt
     left one; its training time then adds the optimiser time that attempt had saved.
     """
+    if (hook := _progress) is not None:
+        callbacks = [*callbacks, lambda info: hook(spec, info.iteration)]
     estimator = make_estimator(spec, split, callbacks)
     checkpoint = checkpoint_path(spec)
     earlier, resumed_at, options = 0.0, 0, {}
