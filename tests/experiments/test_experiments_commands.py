@@ -1,7 +1,8 @@
 """The commands that made docs/results/ must still parse: each runs here with ``--dry-run``.
 
 ``run.sh`` is the record of how every committed number was made, and ``run-gpu.sh`` what is
-left for a bigger machine; a renamed flag or experiment would silently break them.
+left for a bigger machine; a renamed flag or experiment would silently break them. The
+examples in README.md and docs/*.md are checked the same way.
 """
 
 import re
@@ -10,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-RESULTS = Path(__file__).parents[2] / "docs" / "results"
+ROOT = Path(__file__).parents[2]
+RESULTS = ROOT / "docs" / "results"
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 SCRIPTS = ("run.sh", "run-gpu.sh")
 
 
@@ -66,3 +69,42 @@ def test_the_parser_expands_what_the_scripts_use(tmp_path):
     assert args[-2:] == ["--out", str(tmp_path)] and "--device" in args  # "${common[@]}"
     grids = [a for a in (w for c in commands("run.sh", tmp_path) for w in c) if "lams=" in a]
     assert "lams=[1e-7,1e-5,1e-3,0.1,10]" in grids  # lams=$g5
+
+
+def doc_examples() -> list[tuple[str, list[str]]]:
+    """``(file, args)`` of every ``msae reproduce`` line in a fenced block of the docs, but
+    the synopses (``[--quick]``, ``a|b``)."""
+    found = []
+    for path in DOCS:
+        fenced = False
+        for line in path.read_text().splitlines():
+            if line.startswith("```"):
+                fenced = not fenced
+                continue
+            if not (fenced and line.startswith("msae reproduce ")):
+                continue
+            words = shlex.split(line, comments=True)
+            if not any("|" in w or w.startswith("[") for w in words):
+                found.append((path.name, words[1:]))
+    return found
+
+
+def test_every_example_in_the_docs_still_parses(invoke, tmp_path):
+    examples = doc_examples()
+    assert len(examples) >= 5 and {name for name, _ in examples} >= {"README.md", "experiments.md"}
+    for name, args in examples:
+        if "--out" in args:  # look in a folder of the test's, not the example's
+            at = args.index("--out")
+            args = args[:at] + args[at + 2 :]
+        result = invoke(*args, "--dry-run", "--out", tmp_path / "out")
+        assert re.search(r"\d+ runs, \d+ already", result.output), (name, args, result.output)
+
+
+def test_the_config_file_example_in_the_docs_is_read(invoke, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the example names its file relative to where it runs
+    text = (ROOT / "docs" / "experiments.md").read_text()
+    example = re.search(r"```toml\n(# (\S+): (msae [^\n]*)\n.*?)```", text, re.DOTALL)
+    (tmp_path / example[2]).write_text(example[1])
+    args = shlex.split(example[3])[1:]
+    result = invoke(*args, "--dry-run", "--out", tmp_path / "out", "--data-dir", tmp_path)
+    assert re.search(r"\d+ runs, \d+ already", result.output), result.output
