@@ -14,10 +14,18 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from time import monotonic
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from msae.experiments.registry import EXPERIMENTS
 from msae.experiments.runner import report_progress
@@ -179,12 +187,14 @@ def _outcome_line(spec: RunSpec, outcome: dict[str, Any]) -> str:
 
 class _Iterations:
     """The iterations of the runs in progress: a bar each on a terminal; in a log file, a line
-    at every tenth of a run's iterations (a resumed run's first line says where it resumed)."""
+    at every tenth of a run's iterations, with its pace and the time it has left (a resumed
+    run's first line says where it resumed)."""
 
     def __init__(self, progress: Progress, specs: dict[str, RunSpec], terminal: bool) -> None:
         self.progress, self.specs, self.terminal = progress, specs, terminal
         self.bars: dict[str, Any] = {}
         self.tenths: dict[str, int] = {}
+        self.first: dict[str, tuple[int, float]] = {}  # iteration and time of the first report
 
     def __call__(self, key: str, iteration: int) -> None:
         spec = self.specs[key]
@@ -196,8 +206,16 @@ class _Iterations:
             self.progress.update(self.bars[key], completed=iteration)
         elif (tenth := 10 * iteration // total) > self.tenths.get(key, -1):
             self.tenths[key] = tenth
-            line = f"  {name}: iteration {iteration}/{total}"
+            line = f"  {name}: iteration {iteration}/{total}{self._pace(key, iteration, total)}"
             self.progress.console.print(line, markup=False, highlight=False)
+
+    def _pace(self, key: str, iteration: int, total: int) -> str:
+        """``, 8.6 s/iteration, 52 min left`` from the reports so far ('' at the first)."""
+        start, then = self.first.setdefault(key, (iteration, monotonic()))
+        if iteration == start:
+            return ""
+        pace = (monotonic() - then) / (iteration - start)
+        return f", {pace:.2g} s/iteration, {pace * (total - iteration) / 60:.0f} min left"
 
     def finished(self, spec: RunSpec) -> None:
         if (bar := self.bars.pop(spec.key, None)) is not None:
@@ -229,6 +247,7 @@ def execute(
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
+        TimeRemainingColumn(),
     )
     with Progress(*columns, console=console) as progress:
         bar = progress.add_task("runs", total=len(unique), completed=len(done))
