@@ -69,15 +69,17 @@ def test_a_terminal_gets_live_bars_not_log_lines(tmp_path):
     assert "iteration" not in text and "ok, accuracy" not in text  # the log file's lines
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_a_log_file_gets_each_runs_iterations(tmp_path, workers):
+@pytest.mark.parametrize(("backend", "workers"), [("local", 1), ("local", 2), ("ray", 2)])
+def test_a_log_file_gets_each_runs_iterations(tmp_path, backend, workers):
     """A run of an hour must show that it is moving: a line at every tenth of its iterations,
-    from a pool's workers too, each before the line that says the run is done."""
+    from a pool's workers and Ray's tasks too, each before the line that says the run is done."""
+    if backend == "ray":
+        pytest.importorskip("ray")
     log = io.StringIO()
     specs = plan("table3", experiment_config("table3", False, LAYER, {"repeats": 1}))
     with ResultStore(tmp_path) as store:
         console = Console(file=log, force_terminal=False, width=200)
-        execute(specs, store, workers=workers, console=console)
+        execute(specs, store, backend, workers, console=console)
     lines = [line.strip() for line in log.getvalue().splitlines()]
     ae = [line for line in lines if line.startswith("digits/ae")]
     assert ae[0] == "digits/ae (seed 0): iteration 1/3"  # 3 iterations, a line each

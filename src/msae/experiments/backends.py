@@ -57,8 +57,11 @@ def _init_worker(threads: int, progress: Any) -> None:
     report_progress(lambda spec, iteration: progress.put((spec.key, iteration)))
 
 
-def _ray_run_spec(spec: RunSpec, threads: int) -> dict[str, Any]:
+def _ray_run_spec(spec: RunSpec, threads: int, progress: Any) -> dict[str, Any]:
+    """A Ray task: its iterations go to the driver's ``progress`` queue (a Ray actor), each
+    put() returning once the actor has the item, so before the task's result."""
     _set_threads(threads)
+    report_progress(lambda spec, iteration: progress.put((spec.key, iteration)))
     return run_spec(spec)
 
 
@@ -109,23 +112,26 @@ def _ray(
     ray_address: str | None,
     progressed: Progressed,
 ) -> Outcomes:
-    """Ray tasks report when they finish, not their iterations (``progressed`` is unused)."""
-    del progressed
     import ray
+    from ray.util.queue import Queue
 
     started = not ray.is_initialized()
     if started:
         cpus = None if ray_address else max(workers, 1)
         ray.init(address=ray_address, num_cpus=cpus, include_dashboard=False)
     threads = threads or 1
+    progress = Queue(actor_options={"num_cpus": 0})  # takes no CPU from the runs
     task = ray.remote(num_cpus=threads)(_ray_run_spec)
-    pending = {task.remote(spec, threads): spec for spec in specs}
+    pending = {task.remote(spec, threads, progress): spec for spec in specs}
     try:
         while pending:
-            done, _ = ray.wait(list(pending), num_returns=1)
+            done, _ = ray.wait(list(pending), num_returns=1, timeout=0.5)
+            for key, iteration in progress.get_nowait_batch(progress.qsize()):
+                progressed(key, iteration)
             for ref in done:
                 yield pending.pop(ref), ray.get(ref)
     finally:
+        progress.shutdown()
         if started:
             ray.shutdown()
 
