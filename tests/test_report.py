@@ -127,3 +127,22 @@ def test_validation_runs_are_marked_as_such(store_dir):
     table3, iterations = text.split("## Fig. 7")
     assert "Validation runs" not in table3
     assert "stratified 20% of the training rows, not on the test set" in iterations
+
+
+def test_iterations_with_classifier_alphas_give_the_best_point_per_l2(tmp_path):
+    curves = {  # two seeds; L2 1e-2 peaks at iteration 20, 1e-6 at the last one
+        0: {"0.01": [0.90, 0.95, 0.91], "1e-06": [0.80, 0.85, 0.93]},
+        1: {"0.01": [0.92, 0.97, 0.93], "1e-06": [0.82, 0.87, 0.95]},
+    }
+    with ResultStore(tmp_path) as store:
+        for seed, by_alpha in curves.items():
+            params = {"n_checkpoints": 3, "classifier_alphas": [1e-6, 1e-2], "max_iter": 30}
+            curve = {"iteration": [10, 20, 30], "accuracy": by_alpha["0.01"]}
+            metrics = {"accuracy": 0.9, "train_time": 1.0, "curve": curve}
+            metrics["curve"]["accuracy_by_alpha"] = by_alpha
+            spec = RunSpec("iterations", "usps", "lr21-msae", params, seed)
+            store.write(spec, {"status": "ok", "metrics": metrics}, {"version": "0.1.0"})
+    text = write_report(tmp_path).read_text()
+    assert "| USPS | LR21-MSAE | 1e-06 | 94.00 | 30 | 94.00 |" in text  # sorted by value
+    assert "| USPS | LR21-MSAE | 0.01 | 96.00 | 20 | 92.00 |" in text
+    assert text.index("| 1e-06 |") < text.index("| 0.01 |")

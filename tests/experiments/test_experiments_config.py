@@ -167,3 +167,16 @@ def test_an_integer_for_a_real_parameter_names_the_same_run_as_its_float():
     assert spec.params == {"lam": 1.0, "max_iter": 100, "beta": 0.5}
     assert isinstance(spec.params["max_iter"], int)
     assert spec.key != RunSpec("table3", "usps", "ae", {"lam": 2, "max_iter": 100}, 0).key
+
+
+def test_classifier_alphas_join_the_run_key_only_when_given():
+    from msae.experiments.iterations import expand as expand_iterations
+
+    layer = {"datasets": ["usps"], "models": ["ae"]}
+    (plain,) = expand_iterations(experiment_config("iterations", False, layer))
+    assert "classifier_alphas" not in plain.params  # the runs made before it keep their keys
+    more = experiment_config("iterations", False, layer, {"classifier_alphas": [1e-2, 0, 1e-2]})
+    (spec,) = expand_iterations(more)
+    assert spec.params["classifier_alphas"] == [0.0, 1e-2] and spec.key != plain.key
+    with pytest.raises(config.ConfigError, match="classifier_alphas must be numbers >= 0"):
+        expand_iterations(experiment_config("iterations", False, {"classifier_alphas": [-1]}))

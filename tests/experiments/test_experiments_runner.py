@@ -2,7 +2,13 @@ import numpy as np
 import pytest
 
 from msae.experiments.data import load_split
-from msae.experiments.runner import checkpoint_path, fit_predict, make_estimator, timed_metrics
+from msae.experiments.runner import (
+    checkpoint_path,
+    curve_run,
+    fit_predict,
+    make_estimator,
+    timed_metrics,
+)
 from msae.experiments.spec import RunSpec
 from msae.train import read_checkpoint
 
@@ -62,3 +68,21 @@ def test_a_checkpoint_dir_that_cannot_be_made_only_warns(tmp_path):
     spec = RunSpec("t", "digits", "ae", {"checkpoint_dir": str(blocker / "checkpoints")}, 0)
     with pytest.warns(UserWarning, match="no training checkpoints"):
         assert checkpoint_path(spec) is None
+
+
+def test_classifier_alphas_score_each_l2_at_every_checkpoint():
+    """One training run gives a curve per softmax L2; the run's own L2 is the plain curve, and
+    each is what a separate run with that L2 would have scored."""
+    params = {"n_train": 300, "n_test": 150, "n_components": 8, "max_iter": 6, "n_checkpoints": 3}
+    spec = RunSpec("t", "digits", "ae", {**params, "classifier_alphas": [1e-4, 1.0]}, 0)
+    split = load_split(spec)
+    metrics = curve_run(spec, split)[1]
+    curve = metrics["curve"]
+    assert curve["iteration"] == [2, 4, 6] and set(curve["accuracy_by_alpha"]) == {"0.0001", "1.0"}
+    assert curve["accuracy_by_alpha"]["0.0001"] == curve["accuracy"]  # 1e-4: the default
+    alone = curve_run(spec.with_params(classifier_alpha=1.0, classifier_alphas=[]), split)[1]
+    assert curve["accuracy_by_alpha"]["1.0"] == alone["curve"]["accuracy"]
+    assert curve["accuracy_by_alpha"]["1.0"] != curve["accuracy"]  # a large L2 costs accuracy
+    plain = curve_run(spec.with_params(classifier_alphas=[]), split)[1]
+    assert "accuracy_by_alpha" not in plain["curve"]
+    assert plain["curve"]["accuracy"] == curve["accuracy"]

@@ -16,12 +16,14 @@ from msae.experiments.store import Row
 CONVERGED_WITHIN = 0.5
 
 
-def mean_curve(rows: list[Row]) -> tuple[np.ndarray, np.ndarray]:
-    """Iterations and mean accuracy (%) over the runs' curves, at every checkpoint any has."""
+def mean_curve(rows: list[Row], alpha: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Iterations and mean accuracy (%) over the runs' curves, at every checkpoint any has:
+    of the run's own softmax, or of the one with L2 ``alpha`` (a ``classifier_alphas`` run)."""
     at: dict[int, list[float]] = defaultdict(list)
     for row in rows:
         curve = row.metrics.get("curve", {"iteration": [], "accuracy": []})
-        for it, acc in zip(curve["iteration"], curve["accuracy"], strict=True):
+        values = curve["accuracy"] if alpha is None else curve["accuracy_by_alpha"][alpha]
+        for it, acc in zip(curve["iteration"], values, strict=True):
             at[it].append(100.0 * acc)
     iterations = np.array(sorted(at))
     return iterations, np.array([np.mean(at[it]) for it in iterations])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from msae.experiments import config, curves, reporting
 from msae.experiments.data import load_split
 from msae.experiments.experiment import Experiment
@@ -17,7 +19,12 @@ PANELS = ("isolet", "usps", "pendigits")  # Fig. 7 (a)-(c)
 
 
 def expand(cfg: dict) -> list[RunSpec]:
-    return config.expand(NAME, cfg, [{"n_checkpoints": cfg["n_checkpoints"]}])
+    variant = {"n_checkpoints": cfg["n_checkpoints"]}
+    if alphas := cfg["classifier_alphas"]:  # absent when empty: the run keys stay as they were
+        if any(not isinstance(a, int | float) or a < 0 for a in alphas):
+            raise config.ConfigError(f"classifier_alphas must be numbers >= 0, got {alphas!r}")
+        variant["classifier_alphas"] = sorted({float(a) for a in alphas})
+    return config.expand(NAME, cfg, [variant])
 
 
 def run_one(spec: RunSpec) -> dict:
@@ -46,6 +53,36 @@ def report(rows: list[Row], fig_dir: Path) -> str:
         f"the first checkpoint within {curves.CONVERGED_WITHIN} points of the final accuracy; "
         "each checkpoint trains a softmax on the hidden features of that iteration.\n\n"
         f"{table}\n{reporting.save(fig, fig_dir, 'fig07_iterations.png', caption)}"
+        + _by_alpha(rows, datasets, models)
+    )
+
+
+def _by_alpha(rows: list[Row], datasets: list[str], models: list[str]) -> str:
+    """For runs with ``classifier_alphas``: per dataset, model and softmax L2, the best mean
+    accuracy over the checkpoints, its iteration, and the accuracy at the last iteration."""
+    rows = [r for r in rows if "accuracy_by_alpha" in r.metrics.get("curve", {})]
+    cells = reporting.group(rows, lambda r: (r.dataset, r.model))
+    body = []
+    for dataset in datasets:
+        for model in models:
+            if (dataset, model) not in cells:
+                continue
+            group = cells[dataset, model]
+            alphas = {a for r in group for a in r.metrics["curve"]["accuracy_by_alpha"]}
+            for alpha in sorted(alphas, key=float):
+                iterations, acc = curves.mean_curve(group, alpha)
+                best = int(np.argmax(acc))
+                body.append(
+                    [label(dataset), label(model), alpha, f"{acc[best]:.2f}",
+                     int(iterations[best]), f"{acc[-1]:.2f}"]
+                )  # fmt: skip
+    if not body:
+        return ""
+    head = ["dataset", "model", "softmax L2", "best accuracy %", "at iteration", "last %"]
+    return (
+        "\n\nEvery checkpoint also fitted a softmax with each L2 of `classifier_alphas` (mean "
+        "over the seeds), so that one run per model chooses both the number of iterations and "
+        "the L2 (on a validation split: `--validation`).\n\n" + reporting.md_table(head, body)
     )
 
 
@@ -59,6 +96,7 @@ EXPERIMENT = Experiment(
         "datasets": list(PANELS),
         "models": list(MODELS),
         "n_checkpoints": 20,
+        "classifier_alphas": [],  # more softmax L2s to score at every checkpoint
         "override": {"max_iter": 100},  # the x-axis of Fig. 7
     },
     quick={"n_checkpoints": 5},

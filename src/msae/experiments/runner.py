@@ -179,44 +179,61 @@ def checkpoint_iterations(max_iter: int, n_checkpoints: int) -> list[int]:
 
 
 class Checkpoints:
-    """Optimiser callback: test accuracy of a softmax on the hidden features at checkpoints.
+    """Optimiser callback: test accuracy of a softmax on the hidden features at checkpoints,
+    one softmax per L2 in ``alphas`` (the run's own first).
 
     Its own time is counted in ``elapsed`` so that it can be taken out of the training time.
     """
 
-    def __init__(self, split: Split, iterations: Sequence[int], alpha: float) -> None:
-        self.split, self.iterations, self.alpha = split, set(iterations), alpha
-        self.curve: list[tuple[int, float]] = []
+    def __init__(self, split: Split, iterations: Sequence[int], alphas: Sequence[float]) -> None:
+        self.split, self.iterations, self.alphas = split, set(iterations), list(alphas)
+        self.curve: list[tuple[int, list[float]]] = []
         self.elapsed = 0.0
 
     def __call__(self, info: Any) -> None:
         if info.iteration not in self.iterations:
             return
         start = perf_counter()
-        s = self.split
-        clf = Softmax(len(s.class_names), self.alpha).fit(info.transform(s.X_train), s.y_train)
-        y_pred = clf.predict(info.transform(s.X_test))
-        self.curve.append((info.iteration, accuracy(s.y_test, y_pred)))
+        self.curve.append((info.iteration, self.score(info.transform, self.alphas)))
         self.elapsed += perf_counter() - start
+
+    def score(self, transform: Callable, alphas: Sequence[float]) -> list[float]:
+        """Accuracy of a softmax with each L2 of ``alphas`` on the features of ``transform``."""
+        if not alphas:
+            return []
+        s = self.split
+        train, test = transform(s.X_train), transform(s.X_test)
+        return [
+            accuracy(s.y_test, Softmax(len(s.class_names), a).fit(train, s.y_train).predict(test))
+            for a in alphas
+        ]
 
 
 def curve_run(spec: RunSpec, split: Split) -> tuple[Fitted, dict[str, Any]]:
     """Fit once, evaluating at checkpoints; the metrics hold the accuracy-vs-iteration curve.
 
     The last point is the fitted model itself (after any final proximal polish), at the
-    iteration the optimiser stopped: its softmax is the one the classifier fitted.
+    iteration the optimiser stopped: its softmax is the one the classifier fitted. With
+    ``classifier_alphas`` every checkpoint also fits a softmax with each of those L2s
+    (``curve["accuracy_by_alpha"]``), so one training run tunes the iterations and the L2.
     """
     max_iter, n_checkpoints = spec.params["max_iter"], spec.params.get("n_checkpoints", 0)
-    checkpoints = Checkpoints(
-        split,
-        checkpoint_iterations(max_iter, n_checkpoints)[:-1],
-        classifier_alpha(spec),
-    )
+    own = classifier_alpha(spec)
+    alphas = list(dict.fromkeys([own, *spec.params.get("classifier_alphas", [])]))
+    checkpoints = Checkpoints(split, checkpoint_iterations(max_iter, n_checkpoints)[:-1], alphas)
     fitted = fit_predict(spec, split, [checkpoints] if n_checkpoints else [])
     metrics = timed_metrics(fitted, split, fitted.train_time - checkpoints.elapsed)
     metrics["n_iter"] = n_iter = int(fitted.estimator.n_iter_)
     if n_checkpoints:
         curve = [point for point in checkpoints.curve if point[0] < n_iter]
-        curve.append((n_iter, metrics["accuracy"]))
-        metrics["curve"] = {"iteration": [p[0] for p in curve], "accuracy": [p[1] for p in curve]}
+        others = checkpoints.score(fitted.estimator.transformer_.transform, alphas[1:])
+        curve.append((n_iter, [metrics["accuracy"], *others]))
+        metrics["curve"] = {
+            "iteration": [p[0] for p in curve],
+            "accuracy": [p[1][0] for p in curve],
+        }
+        if len(alphas) > 1:
+            metrics["curve"]["accuracy_by_alpha"] = {
+                repr(alpha): [p[1][i] for p in curve] for i, alpha in enumerate(alphas)
+            }
     return fitted, metrics
