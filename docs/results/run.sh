@@ -47,3 +47,12 @@ wait
 run msae report --out "$out/tuning"
 # With both cores free near the end of the session: VLSAE's last seed, one run on 2 threads.
 run msae reproduce table3 --datasets mnist --models vlsae --repeats 3 --workers 1 --threads 2 --out "$out"
+# A new session (2026-12-05, 08:31 UTC, the same machine): LR21-SAE's last two seeds, then
+# MSAE's, two runs at a time, one core each.
+run msae reproduce table3 --datasets mnist --models lr21-sae --repeats 3 --workers 2 --threads 1 --out "$out"
+run msae reproduce table3 --datasets mnist --models msae --repeats 3 --workers 2 --threads 1 --out "$out"
+# Then MNIST's LR21-MSAE on the test set with the number of iterations at which its validation
+# curve peaked (180 of 500: tuning/report.md), 3 seeds at once on the 2 cores, into a folder of
+# its own (other settings than the paper's).
+run msae reproduce table3 --datasets mnist --models lr21-msae --repeats 3 --set hyper.mnist.max_iter=180 --workers 3 --threads 1 --out "$out/mnist-tuned"
+run msae report --out "$out/mnist-tuned"

@@ -11,6 +11,7 @@ from rich.console import Console
 from msae.data import DatasetError
 from msae.experiments import config
 from msae.experiments.registry import EXPERIMENTS
+from msae.experiments.spec import RunSpec
 from msae.experiments.store import STORE_NAME, ResultStore
 from msae.experiments.sweep import CHECKPOINT_DIR, experiment_config, plan, reproduce
 
@@ -184,7 +185,7 @@ def _dry_run(name: str, cfg: dict, out: Path, download: bool, console: Console) 
         console.print(f"  {dataset} ({models}): {_values(runs)}", highlight=False, soft_wrap=True)
 
 
-def _values(specs: list) -> str:
+def _values(specs: list[RunSpec]) -> str:
     """``lam=1e-05, max_iter=180, ...``: each run parameter's value, or its values over
     ``specs`` (a sensitivity grid, say), the first few of them and how many."""
     parts = []
