@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-os.environ.setdefault("MSAE_DATA", str(SHARED_DATA))
+if not os.environ.get("MSAE_DATA"):  # unset or empty: the library reads both as unset
+    os.environ["MSAE_DATA"] = str(SHARED_DATA)
 
 
 @pytest.fixture(scope="session")
