@@ -9,7 +9,7 @@ import multiprocessing
 import platform
 import subprocess
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from importlib import metadata
@@ -28,7 +28,7 @@ from rich.progress import (
 )
 
 from msae.experiments.registry import EXPERIMENTS
-from msae.experiments.runner import report_progress
+from msae.experiments.runner import Progressed, report_progress
 from msae.experiments.spec import RunSpec
 from msae.experiments.store import ResultStore
 
@@ -52,20 +52,17 @@ def _set_threads(threads: int | None) -> None:
 
 
 def _init_worker(threads: int, progress: Any) -> None:
-    """A pool worker: its torch threads, and its runs' iterations sent to the ``progress`` queue."""
+    """A pool worker (or a Ray task): its torch threads, and its runs' iterations put on the
+    driver's ``progress`` queue."""
     _set_threads(threads)
-    report_progress(lambda spec, iteration: progress.put((spec.key, iteration)))
+    report_progress(lambda key, iteration: progress.put((key, iteration)))
 
 
 def _ray_run_spec(spec: RunSpec, threads: int, progress: Any) -> dict[str, Any]:
-    """A Ray task: its iterations go to the driver's ``progress`` queue (a Ray actor), each
-    put() returning once the actor has the item, so before the task's result."""
-    _set_threads(threads)
-    report_progress(lambda spec, iteration: progress.put((spec.key, iteration)))
+    """A Ray task; ``progress`` is a Ray queue actor whose put() returns once the actor has the
+    item, so a task's iterations arrive before its result."""
+    _init_worker(threads, progress)
     return run_spec(spec)
-
-
-Progressed = Callable[[str, int], None]  # (run key, iteration), as runs train
 
 
 def _local(
@@ -78,7 +75,7 @@ def _local(
     del ray_address
     if workers <= 1:
         _set_threads(threads)
-        report_progress(lambda spec, iteration: progressed(spec.key, iteration))
+        report_progress(progressed)
         try:
             yield from ((spec, run_spec(spec)) for spec in specs)
         finally:

@@ -115,12 +115,14 @@ def checkpoint_path(spec: RunSpec) -> Path | None:
     return Path(directory) / f"{spec.key}.ckpt"
 
 
+Progressed = Callable[[str, int], None]  # (run key, iteration), as runs train
+
 # Set by the backend in a process that executes runs: told each run's iterations as it trains.
-_progress: Callable[[RunSpec, int], None] | None = None
+_progress: Progressed | None = None
 
 
-def report_progress(hook: Callable[[RunSpec, int], None] | None) -> None:
-    """Call ``hook(spec, iteration)`` after every training iteration of the runs in this
+def report_progress(hook: Progressed | None) -> None:
+    """Call ``hook(run key, iteration)`` after every training iteration of the runs in this
     process (None: stop)."""
     global _progress
     _progress = hook
@@ -133,7 +135,7 @@ def fit_predict(spec: RunSpec, split: Split, callbacks: Sequence[Callable] = ())
     left one; its training time then adds the optimiser time that attempt had saved.
     """
     if (hook := _progress) is not None:
-        callbacks = [*callbacks, lambda info: hook(spec, info.iteration)]
+        callbacks = [*callbacks, lambda info: hook(spec.key, info.iteration)]
     estimator = make_estimator(spec, split, callbacks)
     checkpoint = checkpoint_path(spec)
     earlier, resumed_at, options = 0.0, 0, {}

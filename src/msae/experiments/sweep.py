@@ -23,30 +23,29 @@ from msae.models import PRESETS
 CHECKPOINT_DIR = "checkpoints"
 
 
-def _check_layers(*layers: Mapping[str, Any]) -> None:
-    """Raise ConfigError for a key in ``layers`` that no experiment reads, or a bad value.
-
-    Keys of any experiment are accepted, so one config file can serve ``msae reproduce all``.
-    """
+def _schema() -> config.Schema:
+    """What a config layer may hold: the keys of any experiment, so that one config file can
+    serve ``msae reproduce all``. Built on each call (it is cheap), so that a preset registered
+    later is a known model."""
     defaults: dict[str, Any] = {}  # each key's first default that is not None: its type
     params = set(RUN_PARAMS)
     for layer in [config.COMMON, *(e.defaults for e in EXPERIMENTS.values())]:
         for key, value in layer.items():
             defaults[key] = value if defaults.get(key) is None else defaults[key]
         params.update(layer.get("base", {}))
-    schema = config.Schema(
+    return config.Schema(
         defaults,
         frozenset(params),
         frozenset([*DATASETS, *LOCAL_DATASETS]),
         frozenset([*PRESETS, RAW]),
     )
-    for layer in layers:
-        config.check_layer(layer, schema)
 
 
 def experiment_config(name: str, quick: bool = False, *layers: Mapping[str, Any]) -> dict[str, Any]:
     """The config of experiment ``name``: its defaults, then --quick, then ``layers``."""
-    _check_layers(*layers)
+    schema = _schema()
+    for layer in layers:  # a key no experiment reads, or a value of the wrong type: an error
+        config.check_layer(layer, schema)
     experiment = EXPERIMENTS[name]
     return config.resolve(experiment.defaults, experiment.quick if quick else None, *layers)
 
