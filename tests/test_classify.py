@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from sklearn.linear_model import LogisticRegression
 
-from msae.classify import fit_softmax, softmax_proba
+from msae.classify import fine_tune, fit_softmax, softmax_proba
 
 
 @pytest.fixture(scope="module")
@@ -61,3 +62,40 @@ def test_probabilities_are_a_distribution(problem):
     assert proba.dtype == torch.float32
     torch.testing.assert_close(proba.sum(dim=1), torch.ones(len(y)))
     assert (proba >= 0).all()
+
+
+def test_fine_tune_from_the_optimum_of_a_fixed_encoder_stays_there(problem):
+    # With nothing to tune in the encoder the objective is fit_softmax's (convex): starting at
+    # its minimiser, fine-tuning must return it.
+    X, y = problem
+    features, labels = torch.as_tensor(X, dtype=torch.float64), torch.as_tensor(y)
+    coef, intercept = fit_softmax(features, labels, 4, alpha=1e-2, max_iter=500)
+    tuned = fine_tune(lambda x: x, [], features, labels, coef, intercept, alpha=1e-2)
+    np.testing.assert_allclose(tuned[0].numpy(), coef.numpy(), atol=1e-6)
+    np.testing.assert_allclose(tuned[1].numpy(), intercept.numpy(), atol=1e-6)
+
+
+def test_fine_tune_updates_the_encoder_in_place_and_lowers_the_objective(problem):
+    X, y = problem
+    x, labels = torch.as_tensor(X, dtype=torch.float64), torch.as_tensor(y)
+    gen = torch.Generator().manual_seed(0)
+    weight = torch.randn(3, 6, generator=gen, dtype=torch.float64, requires_grad=True)
+    bias = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+    start = weight.detach().clone()
+
+    def encode(inputs: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(inputs @ weight.T + bias)
+
+    def objective(coef: torch.Tensor, intercept: torch.Tensor) -> float:
+        with torch.no_grad():
+            logits = encode(x) @ coef.T + intercept
+            return float(F.cross_entropy(logits, labels) + 0.5e-3 * coef.square().sum())
+
+    with torch.no_grad():
+        features = encode(x)
+    coef, intercept = fit_softmax(features, labels, 4, alpha=1e-3, max_iter=500)
+    before = objective(coef, intercept)
+    tuned = fine_tune(encode, [weight, bias], x, labels, coef, intercept, alpha=1e-3, max_iter=50)
+    assert objective(*tuned) < before - 0.05  # 3 random sigmoid units leave much to gain
+    assert not torch.equal(weight.detach(), start)
+    assert weight.grad is not None and coef.grad is None  # the inputs coef are left alone

@@ -148,3 +148,33 @@ def test_callbacks_see_every_iteration(digits):
         random_state=0,
     ).fit(digits[0])
     assert seen == [(i, (3, 8)) for i in range(1, 8)]
+
+
+def test_fine_tuning_trains_the_encoder_on_the_labels(digits, tmp_path):
+    x_tr, x_te, y_tr, y_te = digits
+    params = dict(n_components=16, preset="sae", max_iter=20, random_state=0)
+    plain = MSAEClassifier(**params).fit(x_tr, y_tr)
+    tuned = MSAEClassifier(**params, fine_tune_iter=40).fit(x_tr, y_tr)
+    # Same auto-encoder before fine-tuning; then the encoder moves and the attributes follow.
+    assert tuned.n_iter_ == plain.n_iter_
+    assert not np.allclose(tuned.transformer_.components_, plain.transformer_.components_)
+    np.testing.assert_array_equal(
+        tuned.transformer_.components_, tuned.transformer_.model_.weight.detach().numpy()
+    )
+    features = tuned.transformer_.transform(x_tr)
+    np.testing.assert_allclose(tuned.transformer_.mean_activation_, features.mean(0), rtol=1e-5)
+    # 16 unsupervised units fit the training labels far worse than 16 fine-tuned ones.
+    log_loss = {
+        name: -np.mean(np.log(clf.predict_proba(x_tr)[np.arange(len(y_tr)), y_tr]))
+        for name, clf in (("plain", plain), ("tuned", tuned))
+    }
+    assert log_loss["tuned"] < 0.5 * log_loss["plain"]
+    assert tuned.score(x_te, y_te) > plain.score(x_te, y_te)
+    loaded = MSAEClassifier.load(tuned.save(tmp_path / "tuned"))
+    assert loaded.fine_tune_iter == 40
+    np.testing.assert_array_equal(loaded.predict_proba(x_te), tuned.predict_proba(x_te))
+
+
+def test_fine_tune_iter_must_be_a_non_negative_integer(digits):
+    with pytest.raises(ValueError, match="'fine_tune_iter' parameter"):
+        MSAEClassifier(4, max_iter=2, fine_tune_iter=-1).fit(digits[0][:20], digits[2][:20])

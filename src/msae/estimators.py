@@ -28,7 +28,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from msae import io
-from msae.classify import DEFAULT_ALPHA, fit_softmax, softmax_proba
+from msae.classify import DEFAULT_ALPHA, fine_tune, fit_softmax, softmax_proba
 from msae.models import PRESETS, ModelConfig, build_model, get_preset
 from msae.penalties import SPARSITY_TERMS, WEIGHT_PENALTIES
 from msae.train import SOLVERS, TrainConfig, train
@@ -236,26 +236,34 @@ class MSAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _AutoEn
         self.n_iter_ = max(row["iteration"] for row in self.history_)
         self.model_ = model
         self.kept_features_ = None
-        with torch.no_grad():
-            self.mean_activation_ = model.encode(x).mean(0).cpu().numpy()
-        self._set_weights()
+        self._set_weights(x)
         return self
 
-    def _set_weights(self) -> None:
+    def _set_weights(self, x: torch.Tensor | None = None) -> None:
+        """Copy the model's weights to the attributes; with the training inputs ``x``, also
+        their mean hidden activation."""
         m = self.model_
+        if x is not None:
+            with torch.no_grad():
+                self.mean_activation_ = m.encode(x).mean(0).cpu().numpy()
         self.components_ = m.weight.detach().cpu().numpy()
         self.intercept_hidden_ = m.bias.detach().cpu().numpy()
         self.decoder_weights_ = m.dec_weight.detach().cpu().numpy()
         self.intercept_visible_ = m.dec_bias.detach().cpu().numpy()
         self._n_features_out = self.components_.shape[0]
 
-    def _features(self, X: Any) -> torch.Tensor:
+    def _inputs(self, X: Any) -> torch.Tensor:
+        """X checked, as the encoder reads it (only the ``kept_features_`` of a pruned model)."""
         check_is_fitted(self, "model_")
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         if self.kept_features_ is not None:
             X = X[:, self.kept_features_]
+        return self._torch(X)
+
+    def _features(self, X: Any) -> torch.Tensor:
+        x = self._inputs(X)  # checks fitted-ness first
         with torch.no_grad():
-            return self.model_.encode(self._torch(X))
+            return self.model_.encode(x)
 
     def transform(self, X: Any) -> np.ndarray:
         """Hidden features ``s(W x + b)`` of each row of X."""
@@ -306,8 +314,19 @@ def _print_iteration(info: Any) -> None:
 class MSAEClassifier(ClassifierMixin, _AutoEncoderParams):
     """Auto-encoder features followed by a softmax classifier (the paper's pipeline).
 
-    Takes every parameter of :class:`MSAETransformer`, plus ``classifier_alpha`` (L2 on the
-    softmax weights, default 1e-4) and ``classifier_max_iter`` (L-BFGS iterations, default 200).
+    Takes every parameter of :class:`MSAETransformer`, plus:
+
+    classifier_alpha : float, default=1e-4
+        L2 on the softmax weights.
+    classifier_max_iter : int, default=200
+        L-BFGS iterations of the softmax.
+    fine_tune_iter : int, default=0
+        L-BFGS iterations of supervised fine-tuning: after the softmax is fitted, the encoder
+        and the softmax are trained together on the softmax's objective (the encoder with no
+        penalty of its own, as in UFLDL's stacked auto-encoder). 0, the paper's pipeline,
+        skips it. Fine-tuning changes ``transformer_``'s weights, so its features are no longer
+        the unsupervised ones, and the zero groups of an L2,1 model do not stay zero.
+
     The auto-encoder is trained without labels; the softmax then on its features.
 
     Attributes
@@ -322,6 +341,7 @@ class MSAEClassifier(ClassifierMixin, _AutoEncoderParams):
         **_AE_CONSTRAINTS,
         "classifier_alpha": [Interval(Real, 0, None, closed="left")],
         "classifier_max_iter": [Interval(Integral, 1, None, closed="left")],
+        "fine_tune_iter": [Interval(Integral, 0, None, closed="left")],
     }
 
     def __init__(
@@ -348,6 +368,7 @@ class MSAEClassifier(ClassifierMixin, _AutoEncoderParams):
         verbose: int = 0,
         classifier_alpha: float = DEFAULT_ALPHA,
         classifier_max_iter: int = 200,
+        fine_tune_iter: int = 0,
     ) -> None:
         self.n_components = n_components
         self.preset = preset
@@ -370,6 +391,7 @@ class MSAEClassifier(ClassifierMixin, _AutoEncoderParams):
         self.verbose = verbose
         self.classifier_alpha = classifier_alpha
         self.classifier_max_iter = classifier_max_iter
+        self.fine_tune_iter = fine_tune_iter
 
     def _transformer_params(self) -> dict[str, Any]:
         names = MSAETransformer._get_param_names()
@@ -384,7 +406,8 @@ class MSAEClassifier(ClassifierMixin, _AutoEncoderParams):
         checkpoint: str | Path | None = None,
         checkpoint_every: int = 10,
     ) -> MSAEClassifier:
-        """Train the auto-encoder on X, then the softmax on its features of X.
+        """Train the auto-encoder on X, then the softmax on its features of X (then, with
+        ``fine_tune_iter``, both together).
 
         ``checkpoint`` and ``checkpoint_every``: see :meth:`MSAETransformer.fit`.
         """
@@ -396,11 +419,10 @@ class MSAEClassifier(ClassifierMixin, _AutoEncoderParams):
             X, checkpoint=checkpoint, checkpoint_every=checkpoint_every
         )
         self.n_iter_ = self.transformer_.n_iter_
-        self._fit_softmax(self.transformer_._features(X), encoder.transform(y))
-        return self
-
-    def _fit_softmax(self, features: torch.Tensor, y_encoded: np.ndarray) -> None:
-        labels = torch.as_tensor(y_encoded, dtype=torch.long, device=features.device)
+        x = self.transformer_._inputs(X)
+        labels = torch.as_tensor(encoder.transform(y), dtype=torch.long, device=x.device)
+        with torch.no_grad():
+            features = self.transformer_.model_.encode(x)
         coef, intercept = fit_softmax(
             features,
             labels,
@@ -408,8 +430,22 @@ class MSAEClassifier(ClassifierMixin, _AutoEncoderParams):
             alpha=self.classifier_alpha,
             max_iter=self.classifier_max_iter,
         )
+        if self.fine_tune_iter:
+            model = self.transformer_.model_
+            coef, intercept = fine_tune(
+                model.encode,
+                [model.weight, model.bias],  # what encode() reads: components_, intercept_hidden_
+                x,
+                labels,
+                coef,
+                intercept,
+                alpha=self.classifier_alpha,
+                max_iter=self.fine_tune_iter,
+            )
+            self.transformer_._set_weights(x)
         self.coef_ = coef.cpu().numpy()
         self.intercept_ = intercept.cpu().numpy()
+        return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "coef_")

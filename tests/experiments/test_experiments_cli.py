@@ -47,6 +47,14 @@ def test_dry_run_counts_runs_and_writes_nothing(invoke, tmp_path):
     assert not (tmp_path / "r").exists()
 
 
+def test_fine_tune_flag_reaches_every_run(invoke, tmp_path):
+    args = ("reproduce", "table3", "--datasets", "digits", "--models", "ae", "--dry-run")
+    assert "fine_tune_iter" not in invoke(*args).output
+    assert "fine_tune_iter=30" in invoke(*args, "--fine-tune-iter", "30").output
+    assert "fine_tune_iter" in invoke("reproduce", "iterations", *args[2:],
+                                      "--fine-tune-iter", "30", code=2).output  # fmt: skip
+
+
 def test_dry_run_counts_the_runs_part_way(invoke, tmp_path):
     """A run with a training checkpoint under OUT/checkpoints is counted as part-way."""
     args = ["reproduce", "hidden", "--datasets", "digits", "--models", "ae", "--repeats", "1"]

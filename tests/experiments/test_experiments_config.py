@@ -59,6 +59,7 @@ def test_a_key_no_experiment_reads_is_an_error_not_a_silent_new_run(layer, messa
         ({"base": {"n_train": -3}}, "The 'n_train' parameter of the run"),
         ({"base": {"validation": 1.5}}, "The 'validation' parameter of the run"),
         ({"models": ["raw"], "override": {"classifier_alpha": -1}}, "digits/raw: The 'classif"),
+        ({"override": {"fine_tune_iter": -1}}, "digits/ae: The 'fine_tune_iter' parameter"),
     ],
 )
 def test_a_bad_run_parameter_stops_the_sweep_before_its_first_run(layer, message):
@@ -66,6 +67,17 @@ def test_a_bad_run_parameter_stops_the_sweep_before_its_first_run(layer, message
     with pytest.raises(config.ConfigError, match=re.escape(message)):
         plan("table3", cfg)
     assert len(plan("table3", experiment_config("table3", False, {"datasets": ["digits"]}))) > 0
+
+
+@pytest.mark.parametrize("experiment", ["iterations", "sparsity"])
+def test_fine_tuning_is_refused_where_a_run_draws_an_accuracy_curve(experiment):
+    # Its checkpoints would score unsupervised features, its last point fine-tuned ones.
+    layer = {"datasets": ["digits"], "models": ["lr21-msae"], "override": {"fine_tune_iter": 5}}
+    cfg = experiment_config(experiment, False, layer)
+    with pytest.raises(config.ConfigError, match="fine_tune_iter cannot be used with an accur"):
+        plan(experiment, cfg)
+    (spec,) = plan("table3", experiment_config("table3", False, layer | {"repeats": 1}))
+    assert spec.params["fine_tune_iter"] == 5
 
 
 def test_tune_without_a_validation_split_is_a_config_error():

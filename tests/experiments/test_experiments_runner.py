@@ -27,6 +27,8 @@ def test_classifier_alpha_reaches_both_softmaxes():
     assert raw_norm(1.0) < 0.5 * raw_norm(None)  # None: the library default, 1e-4
     spec = RunSpec("t", "digits", "ae", {**params, "classifier_alpha": 0.5}, 0)
     assert make_estimator(spec, split).classifier_alpha == 0.5
+    spec = RunSpec("t", "digits", "ae", {**params, "fine_tune_iter": 7}, 0)
+    assert make_estimator(spec, split).fine_tune_iter == 7
 
 
 def test_a_run_killed_mid_training_resumes_from_its_checkpoint(tmp_path):

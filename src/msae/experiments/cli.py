@@ -45,6 +45,7 @@ def _flag_layer(**flags: Any) -> dict[str, Any]:
         "rho": "rho",
         "solver": "solver",
         "classifier_alpha": "classifier_alpha",
+        "fine_tune_iter": "fine_tune_iter",
         "validation": "validation",
     }
     override = {key: flags[flag] for flag, key in names.items() if flags[flag] is not None}
@@ -106,6 +107,14 @@ def reproduce_command(
     classifier_alpha: Annotated[
         float | None, typer.Option(min=0.0, help="L2 of the softmax (default: 1e-4).")
     ] = None,
+    fine_tune_iter: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Supervised fine-tuning of encoder and softmax together, in L-BFGS "
+            "iterations (default: 0, none, as in the paper).",
+        ),
+    ] = None,
     validation: Annotated[
         float | None,
         typer.Option(
@@ -136,6 +145,7 @@ def reproduce_command(
         rho=rho,
         solver=solver,
         classifier_alpha=classifier_alpha,
+        fine_tune_iter=fine_tune_iter,
         validation=validation,
         data_dir=None if data_dir is None else str(data_dir),
         device=device,

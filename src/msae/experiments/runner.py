@@ -83,6 +83,11 @@ def check_params(spec: RunSpec) -> None:
     own = {k: spec.params[k] for k in RUN_CONSTRAINTS if k in spec.params}
     try:
         validate_parameter_constraints(RUN_CONSTRAINTS, own, caller_name="the run")
+        if spec.params.get("n_checkpoints") and spec.params.get("fine_tune_iter"):
+            raise InvalidParameterError(
+                "fine_tune_iter cannot be used with an accuracy curve (n_checkpoints): its "
+                "checkpoints score the features before fine-tuning, its last point after"
+            )
         if spec.model != RAW:
             _classifier(spec)._validate_params()
     except InvalidParameterError as exc:

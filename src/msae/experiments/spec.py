@@ -25,6 +25,7 @@ ESTIMATOR_PARAMS = (
     "solver",
     "sparsity",
     "classifier_alpha",
+    "fine_tune_iter",
     "device",
 )
 
