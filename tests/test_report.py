@@ -129,6 +129,19 @@ def test_validation_runs_are_marked_as_such(store_dir):
     assert "stratified 20% of the training rows, not on the test set" in iterations
 
 
+def test_fine_tuned_runs_are_marked_with_their_lengths(store_dir):
+    # Fine-tuning is not the paper's pipeline: the report says which models had how much.
+    assert "Fine-tuned runs" not in write_report(store_dir).read_text()
+    with ResultStore(store_dir) as store:
+        for model, k in (("lr21-msae", 25), ("sae", 50), ("raw", 25)):
+            params = {"n_components": 400, "max_iter": 100, "fine_tune_iter": k}
+            outcome = {"status": "ok", "metrics": {"accuracy": 0.95, "train_time": 1.0}}
+            store.write(RunSpec("table3", "usps", model, params, 0), outcome, {"version": "0"})
+    text = write_report(store_dir).read_text()
+    assert "**Fine-tuned runs**" in text
+    assert "(L-BFGS iterations: LR21-MSAE 25, SAE 50)" in text  # raw has no encoder
+
+
 def test_iterations_with_classifier_alphas_give_the_best_point_per_l2(tmp_path):
     curves = {  # two seeds; L2 1e-2 peaks at iteration 20, 1e-6 at the last one
         0: {"0.01": [0.90, 0.95, 0.91], "1e-06": [0.80, 0.85, 0.93]},

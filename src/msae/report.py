@@ -6,7 +6,7 @@ import datetime
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from msae.experiments.paper import label, paper_values
+from msae.experiments.paper import RAW, label, paper_values
 from msae.experiments.registry import EXPERIMENTS
 from msae.experiments.reporting import group, md_table
 from msae.experiments.store import STORE_NAME, ResultStore, Row
@@ -41,6 +41,17 @@ def settings_table(rows: Iterable[Row]) -> str:
             f"\n**Validation runs** (`--validation`): scored on a stratified {shares} of the "
             "training rows, not on the test set, so their accuracies are validation "
             "accuracies, not comparable with the paper's test accuracies.\n"
+        )
+    tuned = sorted(
+        {(r.model, r.params["fine_tune_iter"]) for r in rows if r.params.get("fine_tune_iter")}
+    )
+    if tuned := [(model, k) for model, k in tuned if model != RAW]:  # raw has no encoder
+        which = ", ".join(f"{label(model)} {k}" for model, k in tuned)
+        table += (
+            "\n**Fine-tuned runs** (`fine_tune_iter`): after the softmax, the encoder and the "
+            f"softmax were trained together on the labels (L-BFGS iterations: {which}), a step "
+            "the paper does not describe, so their accuracies are of that pipeline, not of the "
+            "paper's.\n"
         )
     return table
 
