@@ -76,6 +76,17 @@ def test_classifier_trains_on_cuda_like_on_cpu(digits, solver):
 
 
 @cuda
+def test_fine_tuning_on_cuda_matches_cpu(digits):
+    x_tr, x_te, y_tr, _ = digits
+    kwargs = dict(preset="sae", max_iter=10, fine_tune_iter=10, random_state=0, dtype="float64")
+    on_cpu = MSAEClassifier(16, device="cpu", **kwargs).fit(x_tr, y_tr)
+    on_gpu = MSAEClassifier(16, device="cuda", **kwargs).fit(x_tr, y_tr)
+    np.testing.assert_allclose(on_gpu.predict_proba(x_te), on_cpu.predict_proba(x_te), atol=1e-4)
+    plain = MSAEClassifier(16, device="cuda", **{**kwargs, "fine_tune_iter": 0}).fit(x_tr, y_tr)
+    assert not np.allclose(on_gpu.transformer_.components_, plain.transformer_.components_)
+
+
+@cuda
 def test_transformer_fitted_on_cuda_saves_and_loads_on_cpu(tmp_path, digits):
     x_tr = digits[0][:200]
     est = MSAETransformer(16, max_iter=10, device="cuda", random_state=0).fit(x_tr)
