@@ -159,3 +159,18 @@ def test_iterations_with_classifier_alphas_give_the_best_point_per_l2(tmp_path):
     assert "| USPS | LR21-MSAE | 1e-06 | 94.00 | 30 | 94.00 |" in text  # sorted by value
     assert "| USPS | LR21-MSAE | 0.01 | 96.00 | 20 | 92.00 |" in text
     assert text.index("| 1e-06 |") < text.index("| 0.01 |")
+
+
+def test_iterations_with_fine_tune_lengths_give_the_mean_after_each_length(tmp_path):
+    scans = {0: (0.90, [0.93, 0.92]), 1: (0.92, [0.95, 0.94])}  # seed: (no tuning, 10, 40)
+    with ResultStore(tmp_path) as store:
+        for seed, (plain, tuned) in scans.items():
+            params = {"n_checkpoints": 1, "fine_tune_lengths": [10, 40], "max_iter": 30}
+            metrics = {"accuracy": plain, "train_time": 1.0}
+            metrics["curve"] = {"iteration": [30], "accuracy": [plain]}
+            metrics["fine_tune"] = {"iteration": [10, 40], "accuracy": tuned}
+            spec = RunSpec("iterations", "usps", "sae", params, seed)
+            store.write(spec, {"status": "ok", "metrics": metrics}, {"version": "0.1.0"})
+    text = write_report(tmp_path).read_text()
+    assert "| dataset | model | no fine-tuning | 10 iterations | 40 iterations |" in text
+    assert "| USPS | SAE | 91.00 | **94.00** | 93.00 |" in text

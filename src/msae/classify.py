@@ -14,7 +14,7 @@ afterwards (supervised fine-tuning). The paper describes no such step; it is off
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -34,7 +34,10 @@ def fit_softmax(
     """Return ``(coef (K, m), intercept (K,))`` minimising the regularised cross-entropy."""
     coef = torch.zeros(n_classes, features.shape[1], dtype=features.dtype, device=features.device)
     intercept = torch.zeros(n_classes, dtype=features.dtype, device=features.device)
-    return _minimise(lambda: features, labels, coef, intercept, [], alpha, max_iter)
+    coef.requires_grad_(True)
+    intercept.requires_grad_(True)
+    _run(_lbfgs([coef, intercept], max_iter), lambda: features, labels, coef, intercept, alpha)
+    return coef.detach(), intercept.detach()
 
 
 def fine_tune(
@@ -56,26 +59,50 @@ def fine_tune(
     ``(coef, intercept)`` are returned. The encoder gets no penalty of its own, as in the
     fine-tuning of UFLDL's stacked auto-encoder.
     """
-    return _minimise(
-        lambda: encode(x), labels, coef.clone(), intercept.clone(), encoder_params, alpha, max_iter
+    path = fine_tune_path(
+        encode, encoder_params, x, labels, coef, intercept, alpha=alpha, lengths=[max_iter]
     )
+    ((_, coef, intercept),) = path
+    return coef, intercept
 
 
-def _minimise(
-    features: Callable[[], Tensor],
+def fine_tune_path(
+    encode: Callable[[Tensor], Tensor],
+    encoder_params: Sequence[Tensor],
+    x: Tensor,
     labels: Tensor,
     coef: Tensor,
     intercept: Tensor,
-    others: Sequence[Tensor],
-    alpha: float,
-    max_iter: int,
-) -> tuple[Tensor, Tensor]:
-    """L-BFGS on the cross-entropy of the softmax (``coef``, ``intercept``) on ``features()``
-    plus ``(alpha / 2) ||coef||^2``, over the softmax and ``others``."""
-    coef.requires_grad_(True)
-    intercept.requires_grad_(True)
-    opt = torch.optim.LBFGS(
-        [coef, intercept, *others],
+    *,
+    alpha: float = DEFAULT_ALPHA,
+    lengths: Sequence[int],
+) -> Iterator[tuple[int, Tensor, Tensor]]:
+    """:func:`fine_tune` seen after each of ``lengths`` (increasing) iterations of one run:
+    yields ``(length, coef, intercept)``, the encoder's parameters being then at that length.
+    A length is a number of L-BFGS iterations (fewer only if the objective stops changing).
+
+    The optimiser keeps its state from one length to the next, so that scoring several lengths
+    costs one run of the longest, not a run of each.
+    """
+    if any(b <= a for a, b in zip([0, *lengths], lengths, strict=False)):
+        raise ValueError(f"lengths must be increasing positive integers, got {list(lengths)}")
+    coef = coef.clone().requires_grad_(True)
+    intercept = intercept.clone().requires_grad_(True)
+    opt = _lbfgs([coef, intercept, *encoder_params], 1)
+    done = 0
+    for length in lengths:
+        # Up to a full line search (25 evaluations) per iteration: torch's default budget of
+        # 1.25 evaluations per iteration could end a run early, and a run split in two early
+        # at another point than the whole run.
+        opt.param_groups[0].update(max_iter=length - done, max_eval=25 * (length - done) + 1)
+        _run(opt, lambda: encode(x), labels, coef, intercept, alpha)
+        done = length
+        yield length, coef.detach().clone(), intercept.detach().clone()
+
+
+def _lbfgs(params: list[Tensor], max_iter: int) -> torch.optim.LBFGS:
+    return torch.optim.LBFGS(
+        params,
         lr=1.0,
         max_iter=max_iter,
         history_size=20,
@@ -83,6 +110,18 @@ def _minimise(
         tolerance_change=1e-10,
         line_search_fn="strong_wolfe",
     )
+
+
+def _run(
+    opt: torch.optim.LBFGS,
+    features: Callable[[], Tensor],
+    labels: Tensor,
+    coef: Tensor,
+    intercept: Tensor,
+    alpha: float,
+) -> None:
+    """One ``step()`` of ``opt`` on the cross-entropy of the softmax (``coef``, ``intercept``)
+    on ``features()`` plus ``(alpha / 2) ||coef||^2``."""
 
     def closure() -> Tensor:
         opt.zero_grad()
@@ -93,7 +132,6 @@ def _minimise(
 
     with torch.enable_grad():
         opt.step(closure)
-    return coef.detach(), intercept.detach()
 
 
 def softmax_proba(features: Tensor, coef: Tensor, intercept: Tensor) -> Tensor:

@@ -192,3 +192,18 @@ def test_classifier_alphas_join_the_run_key_only_when_given():
     assert spec.params["classifier_alphas"] == [0.0, 1e-2] and spec.key != plain.key
     with pytest.raises(config.ConfigError, match="classifier_alphas must be numbers >= 0"):
         expand_iterations(experiment_config("iterations", False, {"classifier_alphas": [-1]}))
+
+
+def test_fine_tune_lengths_join_the_run_key_only_when_given():
+    from msae.experiments.iterations import expand as expand_iterations
+
+    layer = {"datasets": ["usps"], "models": ["ae"]}
+    (plain,) = expand_iterations(experiment_config("iterations", False, layer))
+    assert "fine_tune_lengths" not in plain.params
+    (spec,) = expand_iterations(
+        experiment_config("iterations", False, layer, {"fine_tune_lengths": [50, 10, 50]})
+    )
+    assert spec.params["fine_tune_lengths"] == [10, 50] and spec.key != plain.key
+    for bad in ([0], [2.5], [True]):
+        with pytest.raises(config.ConfigError, match="fine_tune_lengths must be integers >= 1"):
+            expand_iterations(experiment_config("iterations", False, {"fine_tune_lengths": bad}))

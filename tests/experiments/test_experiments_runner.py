@@ -88,3 +88,19 @@ def test_classifier_alphas_score_each_l2_at_every_checkpoint():
     plain = curve_run(spec.with_params(classifier_alphas=[]), split)[1]
     assert "accuracy_by_alpha" not in plain["curve"]
     assert plain["curve"]["accuracy"] == curve["accuracy"]
+
+
+def test_fine_tune_lengths_score_what_fine_tune_iter_would_give():
+    """One run fine-tuned after training, scored after each length: the score at a length is
+    that of a run with that ``fine_tune_iter``, and the fitted classifier is left as it was."""
+    params = {"n_train": 300, "n_test": 150, "n_components": 8, "max_iter": 6, "n_checkpoints": 2}
+    spec = RunSpec("t", "digits", "sae", {**params, "fine_tune_lengths": [4, 12]}, 0)
+    split = load_split(spec)
+    fitted, metrics = curve_run(spec, split)
+    assert metrics["fine_tune"]["iteration"] == [4, 12]
+    once = fit_predict(spec.with_params(n_checkpoints=0, fine_tune_lengths=None), split)
+    np.testing.assert_array_equal(fitted.estimator.coef_, once.estimator.coef_)  # untouched
+    for length, score in zip([4, 12], metrics["fine_tune"]["accuracy"], strict=True):
+        alone = fit_predict(spec.with_params(n_checkpoints=0, fine_tune_iter=length), split)
+        assert score == timed_metrics(alone, split)["accuracy"]
+    assert metrics["fine_tune"]["accuracy"][-1] > metrics["accuracy"]  # 8 units gain a lot

@@ -24,6 +24,10 @@ def expand(cfg: dict) -> list[RunSpec]:
         if any(not isinstance(a, int | float) or a < 0 for a in alphas):
             raise config.ConfigError(f"classifier_alphas must be numbers >= 0, got {alphas!r}")
         variant["classifier_alphas"] = sorted({float(a) for a in alphas})
+    if lengths := cfg["fine_tune_lengths"]:  # likewise
+        if any(not isinstance(k, int) or isinstance(k, bool) or k < 1 for k in lengths):
+            raise config.ConfigError(f"fine_tune_lengths must be integers >= 1, got {lengths!r}")
+        variant["fine_tune_lengths"] = sorted(set(lengths))
     return config.expand(NAME, cfg, [variant])
 
 
@@ -54,6 +58,7 @@ def report(rows: list[Row], fig_dir: Path) -> str:
         "each checkpoint trains a softmax on the hidden features of that iteration.\n\n"
         f"{table}\n{reporting.save(fig, fig_dir, 'fig07_iterations.png', caption)}"
         + _by_alpha(rows, datasets, models)
+        + _fine_tuning(rows, datasets, models)
     )
 
 
@@ -86,6 +91,41 @@ def _by_alpha(rows: list[Row], datasets: list[str], models: list[str]) -> str:
     )
 
 
+def _fine_tuning(rows: list[Row], datasets: list[str], models: list[str]) -> str:
+    """For runs with ``fine_tune_lengths``: per dataset and model, the mean accuracy without
+    fine-tuning (the last point of the curve) and after each length."""
+    rows = [r for r in rows if "fine_tune" in r.metrics]
+    cells = reporting.group(rows, lambda r: (r.dataset, r.model))
+    lengths = sorted({k for r in rows for k in r.metrics["fine_tune"]["iteration"]})
+    body = []
+    for dataset in datasets:
+        for model in models:
+            if (dataset, model) not in cells:
+                continue
+            at: dict[int, list[float]] = {0: []} | {k: [] for k in lengths}
+            for r in cells[dataset, model]:
+                at[0].append(r.metrics["accuracy"])
+                scan = r.metrics["fine_tune"]
+                for k, acc in zip(scan["iteration"], scan["accuracy"], strict=True):
+                    at[k].append(acc)
+            means = {k: 100.0 * np.mean(v) for k, v in at.items() if v}
+            best = max(means, key=means.get)
+            body.append(
+                [label(dataset), label(model)]
+                + [("**{:.2f}**" if k == best else "{:.2f}").format(means[k]) if k in means
+                   else "-" for k in at]
+            )  # fmt: skip
+    if not body:
+        return ""
+    head = ["dataset", "model", "no fine-tuning", *(f"{k} iterations" for k in lengths)]
+    return (
+        "\n\nAfter training, each run was fine-tuned on the labels (`fine_tune_lengths`: "
+        "encoder and softmax together, as `fine_tune_iter` does) and scored after each "
+        "length; mean accuracy (%) over the seeds, the best in bold.\n\n"
+        + reporting.md_table(head, body)
+    )
+
+
 EXPERIMENT = Experiment(
     name=NAME,
     title="Fig. 7: accuracy against iterations",
@@ -97,6 +137,7 @@ EXPERIMENT = Experiment(
         "models": list(MODELS),
         "n_checkpoints": 20,
         "classifier_alphas": [],  # more softmax L2s to score at every checkpoint
+        "fine_tune_lengths": [],  # fine-tuning lengths to score after training
         "override": {"max_iter": 100},  # the x-axis of Fig. 7
     },
     quick={"n_checkpoints": 5},

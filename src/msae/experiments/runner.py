@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from sklearn.utils._param_validation import (
     validate_parameter_constraints,
 )
 
-from msae.classify import DEFAULT_ALPHA, fit_softmax, softmax_proba
+from msae.classify import DEFAULT_ALPHA, fine_tune_path, fit_softmax, softmax_proba
 from msae.experiments.data import Split, load_split
 from msae.experiments.paper import RAW
 from msae.experiments.spec import ESTIMATOR_PARAMS, RunSpec
@@ -223,6 +224,8 @@ def curve_run(spec: RunSpec, split: Split) -> tuple[Fitted, dict[str, Any]]:
     iteration the optimiser stopped: its softmax is the one the classifier fitted. With
     ``classifier_alphas`` every checkpoint also fits a softmax with each of those L2s
     (``curve["accuracy_by_alpha"]``), so one training run tunes the iterations and the L2.
+    With ``fine_tune_lengths`` the fitted model is then fine-tuned, and scored after each
+    length (``fine_tune``), so the same run also tunes ``fine_tune_iter``.
     """
     max_iter, n_checkpoints = spec.params["max_iter"], spec.params.get("n_checkpoints", 0)
     own = classifier_alpha(spec)
@@ -243,4 +246,31 @@ def curve_run(spec: RunSpec, split: Split) -> tuple[Fitted, dict[str, Any]]:
             metrics["curve"]["accuracy_by_alpha"] = {
                 repr(alpha): [p[1][i] for p in curve] for i, alpha in enumerate(alphas)
             }
+    if lengths := spec.params.get("fine_tune_lengths"):
+        metrics["fine_tune"] = fine_tune_scores(fitted.estimator, split, lengths)
     return fitted, metrics
+
+
+def fine_tune_scores(classifier: Any, split: Split, lengths: Sequence[int]) -> dict[str, list]:
+    """Test accuracy of ``classifier`` (a fitted MSAEClassifier, left as it is) after each of
+    ``lengths`` iterations of one fine-tuning run, as ``fine_tune_iter=length`` would give."""
+    transformer = classifier.transformer_
+    model = copy.deepcopy(transformer.model_)
+    x, x_test = transformer._inputs(split.X_train), transformer._inputs(split.X_test)
+    labels = torch.as_tensor(np.searchsorted(classifier.classes_, split.y_train), device=x.device)
+    path = fine_tune_path(
+        model.encode,
+        [model.weight, model.bias],  # as MSAEClassifier fine-tunes
+        x,
+        labels,
+        torch.as_tensor(classifier.coef_, device=x.device),
+        torch.as_tensor(classifier.intercept_, device=x.device),
+        alpha=classifier.classifier_alpha,
+        lengths=lengths,
+    )
+    scores = []
+    for _, coef, intercept in path:
+        with torch.no_grad():
+            best = softmax_proba(model.encode(x_test), coef, intercept).argmax(dim=1)
+        scores.append(accuracy(split.y_test, classifier.classes_[best.cpu().numpy()]))
+    return {"iteration": list(lengths), "accuracy": scores}
