@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from sklearn.linear_model import LogisticRegression
 
-from msae.classify import fine_tune, fine_tune_path, fit_softmax, softmax_proba
+from msae.classify import fine_tune, fit_softmax, softmax_proba
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +70,8 @@ def test_fine_tune_from_the_optimum_of_a_fixed_encoder_stays_there(problem):
     X, y = problem
     features, labels = torch.as_tensor(X, dtype=torch.float64), torch.as_tensor(y)
     coef, intercept = fit_softmax(features, labels, 4, alpha=1e-2, max_iter=500)
-    tuned = fine_tune(lambda x: x, [], features, labels, coef, intercept, alpha=1e-2)
+    ((_, *tuned),) = fine_tune(lambda x: x, [], features, labels, coef, intercept, alpha=1e-2,
+                               lengths=[100])  # fmt: skip
     np.testing.assert_allclose(tuned[0].numpy(), coef.numpy(), atol=1e-6)
     np.testing.assert_allclose(tuned[1].numpy(), intercept.numpy(), atol=1e-6)
 
@@ -95,7 +96,8 @@ def test_fine_tune_updates_the_encoder_in_place_and_lowers_the_objective(problem
         features = encode(x)
     coef, intercept = fit_softmax(features, labels, 4, alpha=1e-3, max_iter=500)
     before = objective(coef, intercept)
-    tuned = fine_tune(encode, [weight, bias], x, labels, coef, intercept, alpha=1e-3, max_iter=50)
+    ((_, *tuned),) = fine_tune(encode, [weight, bias], x, labels, coef, intercept, alpha=1e-3,
+                               lengths=[50])  # fmt: skip
     assert objective(*tuned) < before - 0.05  # 3 random sigmoid units leave much to gain
     assert not torch.equal(weight.detach(), start)
     assert weight.grad is not None and coef.grad is None  # the inputs coef are left alone
@@ -107,7 +109,7 @@ def _encoder(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     return weight, torch.zeros(3, dtype=torch.float64, requires_grad=True)
 
 
-def test_fine_tune_path_scores_each_length_as_a_run_of_that_length_would(problem):
+def test_fine_tuning_seen_at_each_length_is_a_run_of_that_length(problem):
     # One run seen at 5, 12 and 30 iterations ends where a run of 30 ends, and its point at 12
     # is a run of 12's: the optimiser carries its state over between lengths.
     X, y = problem
@@ -120,15 +122,16 @@ def test_fine_tune_path_scores_each_length_as_a_run_of_that_length_would(problem
 
     weight, bias = _encoder()
     coef, intercept = start(weight, bias)
-    path = fine_tune_path(lambda v: torch.sigmoid(v @ weight.T + bias), [weight, bias], x, labels,
-                          coef, intercept, alpha=1e-3, lengths=[5, 12, 30])  # fmt: skip
+    path = fine_tune(lambda v: torch.sigmoid(v @ weight.T + bias), [weight, bias], x, labels,
+                     coef, intercept, alpha=1e-3, lengths=[5, 12, 30])  # fmt: skip
     seen = {length: (c, b, weight.detach().clone()) for length, c, b in path}
     assert list(seen) == [5, 12, 30]
     for length in (12, 30):
         w, b = _encoder()
-        tuned = fine_tune(lambda v, w=w, b=b: torch.sigmoid(v @ w.T + b), [w, b], x, labels,
-                          coef, intercept, alpha=1e-3, max_iter=length)  # fmt: skip
+        encode = lambda v, w=w, b=b: torch.sigmoid(v @ w.T + b)  # noqa: E731
+        run = fine_tune(encode, [w, b], x, labels, coef, intercept, alpha=1e-3, lengths=[length])
+        ((_, *tuned),) = run
         torch.testing.assert_close(seen[length][0], tuned[0])
         torch.testing.assert_close(seen[length][2], w.detach())
     with pytest.raises(ValueError, match="increasing"):
-        next(fine_tune_path(lambda v: v, [], x, labels, coef, intercept, lengths=[10, 10]))
+        next(fine_tune(lambda v: v, [], x, labels, coef, intercept, lengths=[10, 10]))

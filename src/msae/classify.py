@@ -49,40 +49,18 @@ def fine_tune(
     intercept: Tensor,
     *,
     alpha: float = DEFAULT_ALPHA,
-    max_iter: int = 100,
-) -> tuple[Tensor, Tensor]:
-    """Supervised fine-tuning: minimise the softmax objective of :func:`fit_softmax` on the
-    features ``encode(x)`` over the softmax *and* the encoder's parameters together, starting
-    from the fitted softmax ``coef``, ``intercept``.
-
-    ``encoder_params`` (leaf tensors that ``encode`` reads) are updated in place; the new
-    ``(coef, intercept)`` are returned. The encoder gets no penalty of its own, as in the
-    fine-tuning of UFLDL's stacked auto-encoder.
-    """
-    path = fine_tune_path(
-        encode, encoder_params, x, labels, coef, intercept, alpha=alpha, lengths=[max_iter]
-    )
-    ((_, coef, intercept),) = path
-    return coef, intercept
-
-
-def fine_tune_path(
-    encode: Callable[[Tensor], Tensor],
-    encoder_params: Sequence[Tensor],
-    x: Tensor,
-    labels: Tensor,
-    coef: Tensor,
-    intercept: Tensor,
-    *,
-    alpha: float = DEFAULT_ALPHA,
     lengths: Sequence[int],
 ) -> Iterator[tuple[int, Tensor, Tensor]]:
-    """:func:`fine_tune` seen after each of ``lengths`` (increasing) iterations of one run:
-    yields ``(length, coef, intercept)``, the encoder's parameters being then at that length.
-    A length is a number of L-BFGS iterations (fewer only if the objective stops changing).
+    """Supervised fine-tuning: minimise the softmax objective of :func:`fit_softmax` on the
+    features ``encode(x)`` over the softmax *and* the encoder's parameters together, starting
+    from the fitted softmax ``coef``, ``intercept``. The encoder gets no penalty of its own, as
+    in the fine-tuning of UFLDL's stacked auto-encoder.
 
-    The optimiser keeps its state from one length to the next, so that scoring several lengths
-    costs one run of the longest, not a run of each.
+    One run, seen after each of ``lengths`` (increasing numbers of L-BFGS iterations; fewer
+    only if the objective stops changing): yields ``(length, coef, intercept)``, with
+    ``encoder_params`` (leaf tensors that ``encode`` reads, updated in place) then at that
+    length. The optimiser keeps its state from one length to the next, so a length's point is
+    that of a run of that length, and scoring several costs one run of the longest.
     """
     if any(b <= a for a, b in zip([0, *lengths], lengths, strict=False)):
         raise ValueError(f"lengths must be increasing positive integers, got {list(lengths)}")

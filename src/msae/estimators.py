@@ -8,6 +8,7 @@ Shaped like :class:`sklearn.neural_network.BernoulliRBM`: ``n_components`` hidde
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from numbers import Integral, Real
 from pathlib import Path
 from typing import Any, ClassVar
@@ -431,21 +432,35 @@ class MSAEClassifier(ClassifierMixin, _AutoEncoderParams):
             max_iter=self.classifier_max_iter,
         )
         if self.fine_tune_iter:
-            model = self.transformer_.model_
-            coef, intercept = fine_tune(
-                model.encode,
-                [model.weight, model.bias],  # what encode() reads: components_, intercept_hidden_
-                x,
-                labels,
-                coef,
-                intercept,
-                alpha=self.classifier_alpha,
-                max_iter=self.fine_tune_iter,
+            path = self._fine_tune(
+                self.transformer_.model_, x, labels, coef, intercept, [self.fine_tune_iter]
             )
+            ((_, coef, intercept),) = path
             self.transformer_._set_weights(x)
         self.coef_ = coef.cpu().numpy()
         self.intercept_ = intercept.cpu().numpy()
         return self
+
+    def _fine_tune(
+        self,
+        model: torch.nn.Module,
+        x: torch.Tensor,
+        labels: torch.Tensor,
+        coef: torch.Tensor,
+        intercept: torch.Tensor,
+        lengths: list[int],
+    ) -> Iterator[tuple[int, torch.Tensor, torch.Tensor]]:
+        """:func:`msae.classify.fine_tune` of ``model``'s encoder, as ``fit`` does it."""
+        return fine_tune(
+            model.encode,
+            [model.weight, model.bias],  # what encode() reads: components_, intercept_hidden_
+            x,
+            labels,
+            coef,
+            intercept,
+            alpha=self.classifier_alpha,
+            lengths=lengths,
+        )
 
     def predict_proba(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "coef_")

@@ -19,7 +19,7 @@ from sklearn.utils._param_validation import (
     validate_parameter_constraints,
 )
 
-from msae.classify import DEFAULT_ALPHA, fine_tune_path, fit_softmax, softmax_proba
+from msae.classify import DEFAULT_ALPHA, fit_softmax, softmax_proba
 from msae.experiments.data import Split, load_split
 from msae.experiments.paper import RAW
 from msae.experiments.spec import ESTIMATOR_PARAMS, RunSpec
@@ -258,16 +258,10 @@ def fine_tune_scores(classifier: Any, split: Split, lengths: Sequence[int]) -> d
     model = copy.deepcopy(transformer.model_)
     x, x_test = transformer._inputs(split.X_train), transformer._inputs(split.X_test)
     labels = torch.as_tensor(np.searchsorted(classifier.classes_, split.y_train), device=x.device)
-    path = fine_tune_path(
-        model.encode,
-        [model.weight, model.bias],  # as MSAEClassifier fine-tunes
-        x,
-        labels,
-        torch.as_tensor(classifier.coef_, device=x.device),
-        torch.as_tensor(classifier.intercept_, device=x.device),
-        alpha=classifier.classifier_alpha,
-        lengths=lengths,
+    coef, intercept = (
+        torch.as_tensor(a, device=x.device) for a in (classifier.coef_, classifier.intercept_)
     )
+    path = classifier._fine_tune(model, x, labels, coef, intercept, lengths)
     scores = []
     for _, coef, intercept in path:
         with torch.no_grad():
