@@ -76,4 +76,13 @@ run msae reproduce table3 --datasets usps --models lr21-msae,raw --repeats 10 --
 run msae reproduce table3 --datasets usps --models sae --repeats 10 --fine-tune-iter 50 --workers 1 --threads 1 --out "$out/usps-finetuned"
 run msae reproduce table3 --datasets usps --models ae --repeats 10 --fine-tune-iter 200 --workers 1 --threads 1 --out "$out/usps-finetuned"
 run msae report --out "$out/usps-finetuned"
+# Then, still beside the VAE runs, MNIST's LR21-MSAE on its validation split (180 iterations,
+# as chosen in tuning/), fine-tuned after training and scored after each length.
+run msae reproduce iterations --datasets mnist --models lr21-msae --repeats 1 --iterations 180 --validation 0.2 --set n_checkpoints=1 --set 'fine_tune_lengths=[25,50,100,200]' --workers 1 --threads 1 --out "$out/finetune-tuning"
+run msae report --out "$out/finetune-tuning"
+# With 50 minutes of the session left: MNIST's LR21-MSAE on the test set with the fine-tuning
+# length that did best there (100), 1 seed; a session that ends first leaves its training
+# checkpoint, from which the same command (with --repeats 3 for all seeds) carries on.
+run msae reproduce table3 --datasets mnist --models lr21-msae --repeats 1 --set hyper.mnist.max_iter=180 --fine-tune-iter 100 --workers 1 --threads 1 --out "$out/mnist-finetuned"
+run msae report --out "$out/mnist-finetuned"
 wait
