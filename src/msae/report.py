@@ -42,10 +42,8 @@ def settings_table(rows: Iterable[Row]) -> str:
             "training rows, not on the test set, so their accuracies are validation "
             "accuracies, not comparable with the paper's test accuracies.\n"
         )
-    tuned = sorted(
-        {(r.model, r.params["fine_tune_iter"]) for r in rows if r.params.get("fine_tune_iter")}
-    )
-    if tuned := [(model, k) for model, k in tuned if model != RAW]:  # raw has no encoder
+    tuned = {(r.model, r.params["fine_tune_iter"]) for r in rows if r.params.get("fine_tune_iter")}
+    if tuned := sorted((model, k) for model, k in tuned if model != RAW):  # raw has no encoder
         which = ", ".join(f"{label(model)} {k}" for model, k in tuned)
         table += (
             "\n**Fine-tuned runs** (`fine_tune_iter`): after the softmax, the encoder and the "
