@@ -6,8 +6,10 @@ import re
 import pytest
 import torch
 from rich.console import Console
+from rich.progress import Progress
 
 from msae.experiments import ResultStore, execute, experiment_config, plan
+from msae.experiments.backends import _Iterations
 
 LAYER = {
     "datasets": ["digits"],
@@ -65,8 +67,24 @@ def test_a_terminal_gets_live_bars_not_log_lines(tmp_path):
         execute(specs, store, console=Console(file=screen, force_terminal=True, width=200))
     text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen.getvalue())  # without the colours
     assert re.search(r"runs +━+ 2/2", text) or re.search(r"digits raw +━+ 2/2", text), text
-    assert re.search(r"digits/ae \(seed 0\) +━+ 3/3", text), text  # the run's own bar
+    # The run's own bar, drawn when it is added; how far it got depends on when the live
+    # display last refreshed (test_a_runs_bar_follows_its_iterations checks that part).
+    assert re.search(r"digits/ae \(seed 0\) +━+ [0-3]/3", text), text
     assert "iteration" not in text and "ok, accuracy" not in text  # the log file's lines
+
+
+def test_a_runs_bar_follows_its_iterations():
+    specs = plan("table3", experiment_config("table3", False, LAYER, {"repeats": 1}))
+    ae = next(spec for spec in specs if spec.model == "ae")
+    progress = Progress(console=Console(file=io.StringIO(), force_terminal=True))
+    watch = _Iterations(progress, {ae.key: ae}, terminal=True)
+    for iteration in (1, 2, 3):
+        watch(ae.key, iteration)
+        (task,) = progress.tasks
+        assert (task.completed, task.total) == (iteration, 3)
+        assert task.description == "  digits/ae (seed 0)"
+    watch.finished(ae)
+    assert progress.tasks == []  # a finished run's bar goes away
 
 
 @pytest.mark.parametrize(("backend", "workers"), [("local", 1), ("local", 2), ("ray", 2)])
