@@ -8,6 +8,8 @@ from pathlib import Path
 import pooch
 import pytest
 
+from msae.data import files
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -35,3 +37,14 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, session_cache: Path) -> None:
         raise AssertionError(f"a test tried to download: {args} {kwargs}")
 
     monkeypatch.setattr(pooch, "retrieve", no_network)
+
+
+@pytest.fixture
+def files_not_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From here on, a load that checks a dataset's source files again fails the test (files
+    are checked before they are parsed, so a load that passes came from the cache)."""
+
+    def read_again(*args: object) -> None:
+        raise AssertionError(f"a load checked its source files again: {args}")
+
+    monkeypatch.setattr(files, "verify", read_again)
