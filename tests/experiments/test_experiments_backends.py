@@ -2,13 +2,14 @@
 
 import io
 import re
+from dataclasses import replace
 
 import pytest
 import torch
 from rich.console import Console
 from rich.progress import Progress
 
-from msae.experiments import ResultStore, execute, experiment_config, plan
+from msae.experiments import EXPERIMENTS, ResultStore, execute, experiment_config, plan
 from msae.experiments.backends import _Iterations
 
 LAYER = {
@@ -45,11 +46,12 @@ def test_ray(tmp_path, inline):
 
 
 def test_a_log_file_gets_a_line_per_finished_run(tmp_path):
-    """Without a terminal there is no live progress bar, so each run says when it is done."""
+    """Without a terminal there is no live progress bar, so each run says when it is done, on
+    one line however narrow the console."""
     log = io.StringIO()
     specs = plan("table3", experiment_config("table3", False, LAYER, {"repeats": 1}))
     with ResultStore(tmp_path) as store:
-        execute(specs, store, console=Console(file=log, force_terminal=False, width=200))
+        execute(specs, store, console=Console(file=log, force_terminal=False, width=40))
         accuracy = {r.model: r.metrics["accuracy"] for r in store.rows()}
     lines = [line for line in log.getvalue().splitlines() if line.startswith("[")]
     pattern = r"\[(\d)/2\] digits/(\w+) \(seed 0\): ok, accuracy ([\d.]+) %, trained in \d+ s"
@@ -96,7 +98,7 @@ def test_a_log_file_gets_each_runs_iterations(tmp_path, backend, workers):
     log = io.StringIO()
     specs = plan("table3", experiment_config("table3", False, LAYER, {"repeats": 1}))
     with ResultStore(tmp_path) as store:
-        console = Console(file=log, force_terminal=False, width=200)
+        console = Console(file=log, force_terminal=False, width=40)  # no line is wrapped
         execute(specs, store, backend, workers, console=console)
     lines = [line.strip() for line in log.getvalue().splitlines()]
     ae = [line for line in lines if line.startswith("digits/ae")]
@@ -107,3 +109,21 @@ def test_a_log_file_gets_each_runs_iterations(tmp_path, backend, workers):
     done = next(i for i, line in enumerate(lines) if "] digits/ae" in line)
     assert lines.index(ae[-1]) < done
     assert not any(line.startswith("digits/raw") for line in lines)  # no iterations to show
+
+
+def test_a_failed_run_says_why_on_one_line(tmp_path, monkeypatch):
+    """The last line of its traceback, as it is: brackets are not taken for markup."""
+    message = "[/] the loss is nan at iteration 3 (a message longer than the console is wide)"
+
+    def fail(spec):
+        raise FloatingPointError(message)
+
+    monkeypatch.setitem(EXPERIMENTS, "table3", replace(EXPERIMENTS["table3"], run_one=fail))
+    log = io.StringIO()
+    specs = plan("table3", experiment_config("table3", False, LAYER, {"repeats": 1}))
+    with ResultStore(tmp_path) as store:
+        console = Console(file=log, force_terminal=False, width=40)
+        summary = execute(specs, store, console=console)
+        assert len(store.rows(status="error")) == summary.failed == 2
+    lines = log.getvalue().splitlines()
+    assert f"failed digits/ae: FloatingPointError: {message}" in lines, lines

@@ -210,7 +210,7 @@ class _Iterations:
         elif (tenth := 10 * iteration // total) > self.tenths.get(key, -1):
             self.tenths[key] = tenth
             line = f"  {name}: iteration {iteration}/{total}{self._pace(key, iteration, total)}"
-            self.progress.console.print(line, markup=False, highlight=False)
+            _say(self.progress.console, line)
 
     def _pace(self, key: str, iteration: int, total: int) -> str:
         """``, 8.6 s/iteration, 52 min left`` from the reports so far ('' at the first)."""
@@ -262,15 +262,22 @@ def execute(
             if outcome["status"] != "ok":
                 failed += 1
                 last_line = outcome["error"].strip().splitlines()[-1]
-                progress.console.print(f"[red]failed[/] {spec.dataset}/{spec.model}: {last_line}")
+                _say(progress.console, f"failed {spec.dataset}/{spec.model}: {last_line}", "red")
             elif resumed := outcome["metrics"].get("resumed_at_iteration"):
-                progress.console.print(
+                _say(
+                    progress.console,
                     f"{spec.dataset}/{spec.model} (seed {spec.seed}) resumed from its checkpoint "
-                    f"at iteration {resumed}"
+                    f"at iteration {resumed}",
                 )
             progress.update(bar, advance=1, description=f"{spec.dataset} {spec.model}")
             if not console.is_terminal:  # a log file gets no live bar: a line per run instead
                 finished = int(progress.tasks[bar].completed)
                 line = f"[{finished}/{len(unique)}] {_outcome_line(spec, outcome)}"
-                progress.console.print(line, markup=False, highlight=False)
+                _say(progress.console, line)
     return Summary(total=len(unique), skipped=len(done), failed=failed)
+
+
+def _say(console: Console, line: str, style: str | None = None) -> None:
+    """One line as it is: no markup (an error message may hold brackets), and not wrapped, so
+    that a log file has a line per message, whatever its width."""
+    console.print(line, style=style, markup=False, highlight=False, soft_wrap=True)
