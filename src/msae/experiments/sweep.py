@@ -59,7 +59,7 @@ def plan(
     for dataset in cfg["datasets"]:
         reason = missing(dataset, config.dataset_params(cfg, dataset).get("data_dir"), download)
         if reason:
-            console.print(f"[yellow]{reason}[/]")
+            console.print(reason, style="yellow", markup=False, highlight=False)
         else:
             present.append(dataset)
     specs = EXPERIMENTS[name].expand({**cfg, "datasets": present})
