@@ -112,3 +112,22 @@ run msae reproduce table3 --datasets fashion-mnist --models ae --repeats 3 --wor
 run msae reproduce table3 --datasets fashion-mnist --models sae --repeats 3 --workers 1 --threads 1 --out "$out" &
 wait
 run msae report --out "$out"
+# Seventh session (2026-12-05 from 16:51 UTC, the sixth's machine): seed 2 of the other five
+# Fashion-MNIST models and the raw floor, the VAE on one core and the rest on the other (the
+# store skips every finished run, so these --repeats 3 commands run seed 2 only); then on each
+# core as it came free the last runs of the MNIST side folders: LR21-MSAE's third seed at 180
+# iterations, and seeds 1 and 2 of its fine-tuned runs (seed=S with --repeats 1 runs seed S
+# alone, so that the two processes do not both take seed 1).
+(
+  run msae reproduce table3 --datasets fashion-mnist --models vae --repeats 3 --workers 1 --threads 1 --out "$out"
+  run msae reproduce table3 --datasets mnist --models lr21-msae --repeats 3 --set hyper.mnist.max_iter=180 --workers 1 --threads 1 --out "$out/mnist-tuned"
+  run msae reproduce table3 --datasets mnist --models lr21-msae --repeats 1 --set seed=1 --set hyper.mnist.max_iter=180 --fine-tune-iter 100 --workers 1 --threads 1 --out "$out/mnist-finetuned"
+) &
+(
+  run msae reproduce table3 --datasets fashion-mnist --models lr21-msae,msae,lr21-sae,vlsae,raw --repeats 3 --workers 1 --threads 1 --out "$out"
+  run msae reproduce table3 --datasets mnist --models lr21-msae --repeats 1 --set seed=2 --set hyper.mnist.max_iter=180 --fine-tune-iter 100 --workers 1 --threads 1 --out "$out/mnist-finetuned"
+) &
+wait
+run msae report --out "$out"
+run msae report --out "$out/mnist-tuned"
+run msae report --out "$out/mnist-finetuned"
