@@ -137,3 +137,6 @@ run msae report --out "$out/mnist-finetuned"
 # run key), so that tuning/'s Fig. 7 does not average two runs of different lengths.
 run msae reproduce iterations --datasets mnist --models lr21-msae --repeats 1 --iterations 300 --validation 0.2 --set n_checkpoints=15 --set 'classifier_alphas=[1e-2,1e-3,1e-6,1e-8]' --workers 1 --threads 1 --out "$out/mnist-l2-tuning"
 run msae report --out "$out/mnist-l2-tuning"
+# Then the same for AE and SAE, side by side.
+run msae reproduce iterations --datasets mnist --models ae,sae --repeats 1 --iterations 300 --validation 0.2 --set n_checkpoints=15 --set 'classifier_alphas=[1e-2,1e-3,1e-6,1e-8]' --workers 2 --threads 1 --out "$out/mnist-l2-tuning"
+run msae report --out "$out/mnist-l2-tuning"
