@@ -210,7 +210,7 @@ class _Iterations:
         elif (tenth := 10 * iteration // total) > self.tenths.get(key, -1):
             self.tenths[key] = tenth
             line = f"  {name}: iteration {iteration}/{total}{self._pace(key, iteration, total)}"
-            _say(self.progress.console, line)
+            say(self.progress.console, line)
 
     def _pace(self, key: str, iteration: int, total: int) -> str:
         """``, 8.6 s/iteration, 52 min left`` from the reports so far ('' at the first)."""
@@ -262,9 +262,9 @@ def execute(
             if outcome["status"] != "ok":
                 failed += 1
                 last_line = outcome["error"].strip().splitlines()[-1]
-                _say(progress.console, f"failed {spec.dataset}/{spec.model}: {last_line}", "red")
+                say(progress.console, f"failed {spec.dataset}/{spec.model}: {last_line}", "red")
             elif resumed := outcome["metrics"].get("resumed_at_iteration"):
-                _say(
+                say(
                     progress.console,
                     f"{spec.dataset}/{spec.model} (seed {spec.seed}) resumed from its checkpoint "
                     f"at iteration {resumed}",
@@ -273,11 +273,11 @@ def execute(
             if not console.is_terminal:  # a log file gets no live bar: a line per run instead
                 finished = int(progress.tasks[bar].completed)
                 line = f"[{finished}/{len(unique)}] {_outcome_line(spec, outcome)}"
-                _say(progress.console, line)
+                say(progress.console, line)
     return Summary(total=len(unique), skipped=len(done), failed=failed)
 
 
-def _say(console: Console, line: str, style: str | None = None) -> None:
+def say(console: Console, line: str, style: str | None = None) -> None:
     """One line as it is: no markup (an error message may hold brackets), and not wrapped, so
     that a log file has a line per message, whatever its width."""
     console.print(line, style=style, markup=False, highlight=False, soft_wrap=True)

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from msae.data import DATASETS
 from msae.experiments import config
-from msae.experiments.backends import Summary, execute
+from msae.experiments.backends import Summary, execute, say
 from msae.experiments.data import LOCAL_DATASETS, missing
 from msae.experiments.paper import RAW
 from msae.experiments.registry import EXPERIMENTS
@@ -59,7 +59,7 @@ def plan(
     for dataset in cfg["datasets"]:
         reason = missing(dataset, config.dataset_params(cfg, dataset).get("data_dir"), download)
         if reason:
-            console.print(reason, style="yellow", markup=False, highlight=False)
+            say(console, reason, "yellow")
         else:
             present.append(dataset)
     specs = EXPERIMENTS[name].expand({**cfg, "datasets": present})
