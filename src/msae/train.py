@@ -53,8 +53,10 @@ class TrainConfig:
     seed: int = 0
     checkpoint: str | Path | None = None  # file to save the training state to and resume from
     checkpoint_every: int = 10  # iterations between saves
-    # L-BFGS hands back an evaluation it already made at the same point; False evaluates every
-    # point torch's LBFGS asks for (a reference for tests and benchmarks: the same weights).
+    # L-BFGS hands back an evaluation it already made at the same point, and each polish step
+    # starts from its predecessor's last evaluation; False evaluates every point torch's LBFGS
+    # asks for and every polish start again (a reference for tests and benchmarks: the same
+    # weights).
     reuse_evaluations: bool = True
 
 
@@ -332,29 +334,42 @@ def _smooth_objective(model: FeatureModel, data: dict[str, Tensor]) -> Tensor:
 
 
 def _polish(model: FeatureModel, data: dict, cfg: TrainConfig, params: list[Tensor]) -> None:
-    """Proximal gradient with backtracking (Beck and Teboulle 2009) on the exact penalty."""
+    """Proximal gradient with backtracking (Beck and Teboulle 2009) on the exact penalty.
+
+    Each step starts where the last one's line search stopped, a point it has evaluated: with
+    ``cfg.reuse_evaluations`` the trial points keep their graph, so that this start costs a
+    backward pass and no forward pass (about a third fewer evaluations, the same weights).
+    """
     model.proximal = True
     step = 1.0
+    f0: Tensor | None = None  # the objective at the current point, with its graph
     for _ in range(cfg.polish_iter):
         step *= 2.0  # let the step grow back after a cautious one
         for p in params:
             p.grad = None
-        f0 = _smooth_objective(model, data)
+        if f0 is None:
+            f0 = _smooth_objective(model, data)
         f0.backward()
+        f0 = f0.detach()
         start = [p.detach().clone() for p in params]
         grads = [p.grad.detach().clone() for p in params]
+        f1 = None
         while step > 1e-12:
             with torch.no_grad():
                 for p, p0, g in zip(params, start, grads, strict=True):
                     p.copy_(p0 - step * g)
                 model.proximal_step(step)
+            with torch.set_grad_enabled(cfg.reuse_evaluations):
                 f1 = _smooth_objective(model, data)
+            with torch.no_grad():
                 moved = [p - p0 for p, p0 in zip(params, start, strict=True)]
                 linear = sum((g * d).sum() for g, d in zip(grads, moved, strict=True))
                 quad = sum(d.square().sum() for d in moved) / (2.0 * step)
-            if f1 <= f0.detach() + linear + quad:
+            if f1 <= f0 + linear + quad:
                 break
             step *= 0.5
+        # The parameters are at the last trial point (accepted, or the smallest step tried).
+        f0 = f1 if cfg.reuse_evaluations else None
     model.proximal = False
 
 
