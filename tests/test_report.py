@@ -157,7 +157,7 @@ def test_iterations_with_classifier_alphas_give_the_best_point_per_l2(tmp_path):
             store.write(spec, {"status": "ok", "metrics": metrics}, {"version": "0.1.0"})
     text = write_report(tmp_path).read_text()
     assert "| USPS | LR21-MSAE | 1e-06 | 94.00 | 30 | 94.00 |" in text  # sorted by value
-    assert "| USPS | LR21-MSAE | 0.01 | 96.00 | 20 | 92.00 |" in text
+    assert "| USPS | LR21-MSAE | 0.01 | **96.00** | 20 | 92.00 |" in text  # the best L2
     assert text.index("| 1e-06 |") < text.index("| 0.01 |")
 
 

@@ -74,20 +74,25 @@ def _by_alpha(rows: list[Row], datasets: list[str], models: list[str]) -> str:
                 continue
             group = cells[dataset, model]
             alphas = {a for r in group for a in r.metrics["curve"]["accuracy_by_alpha"]}
+            points = {}  # L2: (best accuracy, its iteration, last accuracy)
             for alpha in sorted(alphas, key=float):
                 iterations, acc = curves.mean_curve(group, alpha)
                 best = int(np.argmax(acc))
-                body.append(
-                    [label(dataset), label(model), alpha, f"{acc[best]:.2f}",
-                     int(iterations[best]), f"{acc[-1]:.2f}"]
-                )  # fmt: skip
+                points[alpha] = (acc[best], int(iterations[best]), acc[-1])
+            chosen = max(points, key=lambda alpha: points[alpha][0])
+            body += [
+                [label(dataset), label(model), alpha,
+                 ("**{:.2f}**" if alpha == chosen else "{:.2f}").format(top), at, f"{last:.2f}"]
+                for alpha, (top, at, last) in points.items()
+            ]  # fmt: skip
     if not body:
         return ""
     head = ["dataset", "model", "softmax L2", "best accuracy %", "at iteration", "last %"]
     return (
         "\n\nEvery checkpoint also fitted a softmax with each L2 of `classifier_alphas` (mean "
         "over the seeds), so that one run per model chooses both the number of iterations and "
-        "the L2 (on a validation split: `--validation`).\n\n" + reporting.md_table(head, body)
+        "the L2 (on a validation split: `--validation`); each model's best L2 in bold.\n\n"
+        + reporting.md_table(head, body)
     )
 
 
