@@ -82,7 +82,7 @@ def _by_alpha(rows: list[Row], datasets: list[str], models: list[str]) -> str:
             chosen = max(points, key=lambda alpha: points[alpha][0])
             body += [
                 [label(dataset), label(model), alpha,
-                 ("**{:.2f}**" if alpha == chosen else "{:.2f}").format(top), at, f"{last:.2f}"]
+                 reporting.bold(f"{top:.2f}", alpha == chosen), at, f"{last:.2f}"]
                 for alpha, (top, at, last) in points.items()
             ]  # fmt: skip
     if not body:
@@ -117,8 +117,8 @@ def _fine_tuning(rows: list[Row], datasets: list[str], models: list[str]) -> str
             best = max(means, key=means.get)
             body.append(
                 [label(dataset), label(model)]
-                + [("**{:.2f}**" if k == best else "{:.2f}").format(means[k]) if k in means
-                   else "-" for k in at]
+                + [reporting.bold(f"{means[k]:.2f}", k == best) if k in means else "-"
+                   for k in at]
             )  # fmt: skip
     if not body:
         return ""

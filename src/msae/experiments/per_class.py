@@ -98,7 +98,7 @@ def report(rows: list[Row], fig_dir: Path) -> str:
         per_class = np.array([np.diag(confusions[m]) for m in models]) * 100
         best = per_class.max(axis=0)
         body = [
-            [name, *(f"**{v:.1f}**" if v == best[k] else f"{v:.1f}" for v in per_class[:, k])]
+            [name, *(reporting.bold(f"{v:.1f}", v == best[k]) for v in per_class[:, k])]
             for k, name in enumerate(names)
         ]
         wins = {label(m): int(np.sum(per_class[i] == best)) for i, m in enumerate(models)}

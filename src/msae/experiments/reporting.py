@@ -61,6 +61,11 @@ def accuracies(rows: Iterable[Row]) -> list[float]:
     return [100.0 * r.metrics["accuracy"] for r in rows]
 
 
+def bold(text: str, on: bool) -> str:
+    """``text`` in Markdown bold when ``on`` (a table's best value)."""
+    return f"**{text}**" if on else text
+
+
 def md_table(header: Sequence[str], body: Iterable[Sequence[object]]) -> str:
     lines = ["| " + " | ".join(map(str, header)) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(map(str, cells)) + " |" for cells in body]

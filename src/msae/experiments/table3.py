@@ -86,7 +86,7 @@ def report(rows: list[Row], fig_dir: Path) -> str:
         mean, std, n = stats[dataset, model]
         best = max((stats[dataset, m][0] for m in encoders if (dataset, m) in stats), default=None)
         text = f"{mean:.2f} ± {std:.2f}" if n > 1 else f"{mean:.2f}"
-        text = f"**{text}**" if model != RAW and mean == best else text
+        text = reporting.bold(text, model != RAW and mean == best)
         return text if n == most else f"{text} ({n} seed{'s' if n > 1 else ''})"
 
     header = ["model", *(label(d) for d in datasets)]

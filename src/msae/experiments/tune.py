@@ -66,7 +66,7 @@ def _section(dataset: str, rows: list[Row], keys: list[str]) -> str:
         if (setting, model) not in stats:
             return "-"
         value = "{:.2f} ± {:.2f}".format(*stats[setting, model])
-        return f"**{value}**" if best[model] == setting else value
+        return reporting.bold(value, best[model] == setting)
 
     table = reporting.md_table(
         ["setting", *reporting.labelled(models)],
