@@ -5,6 +5,9 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
+
+import pytest
 
 from msae.experiments import ResultStore
 
@@ -83,3 +86,68 @@ def test_a_run_killed_mid_training_resumes_from_its_checkpoint(tmp_path, invoke,
     assert resumed.pop("resumed_at_iteration") % 10 == 0
     assert resumed == whole
     assert not (killed / "checkpoints").exists()
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan's new parent may be slow to reap it)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL])
+def test_a_stopped_sweep_stops_its_workers(tmp_path, tiny_config, how):
+    """Ctrl-C or a kill of the driver alone (a worker gets no signal) ends the pool's runs
+    too: Ctrl-C does not wait for the queued runs, and no worker trains on, orphaned, for a
+    result nobody will store, beside the rerun that resumes it."""
+    args = [
+        *["reproduce", "table3", "--models", "ae", "--repeats", "4", "--workers", "2"],
+        *["--threads", "1", "--iterations", "1000000", "--hidden", "16"],
+        *["--config", tiny_config, "--out", str(tmp_path)],
+    ]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "msae.experiments", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        # as from a shell's foreground: KeyboardInterrupt on SIGINT, even if the tests run
+        # where SIGINT is ignored (a background job's)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            if len(list((tmp_path / "checkpoints").glob("*.ckpt"))) == 2:  # both are training
+                break
+            time.sleep(0.05)
+        workers = _children(proc.pid)
+        os.kill(proc.pid, how)
+        output = proc.communicate(timeout=60)[0].decode()
+        assert len(workers) >= 2, output  # the two workers, and multiprocessing's resource tracker
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and any(map(_running, workers)):
+            time.sleep(0.1)
+        assert not any(map(_running, workers)), output
+    finally:  # should this fail, leave no million-iteration run behind
+        for pid in [proc.pid, *_children(proc.pid), *workers]:
+            if _running(pid):
+                os.kill(pid, signal.SIGKILL)
+    assert _metrics(tmp_path) == {}  # no run had finished
+    if how == signal.SIGINT:
+        assert proc.returncode == 130
+        assert "the same command resumes" in output, output

@@ -6,11 +6,15 @@ Every backend yields ``(spec, outcome)`` as runs finish; the driver alone writes
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
+import os
 import platform
 import subprocess
+import threading
 import traceback
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from contextlib import closing
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -58,6 +62,19 @@ def _init_worker(threads: int, progress: Any) -> None:
     report_progress(lambda key, iteration: progress.put((key, iteration)))
 
 
+def _init_pool_worker(threads: int, progress: Any, stop: Any) -> None:
+    """A pool worker, which also exits as soon as the driver closes ``stop`` or dies."""
+    _init_worker(threads, progress)
+
+    def exit_on_stop() -> None:
+        # Nothing is ever sent: the connection turns readable when its other end is closed,
+        # by the driver stopping early or by the system when the driver dies (SIGKILL too).
+        multiprocessing.connection.wait([stop])
+        os._exit(1)
+
+    threading.Thread(target=exit_on_stop, name="msae-stop", daemon=True).start()
+
+
 def _ray_run_spec(spec: RunSpec, threads: int, progress: Any) -> dict[str, Any]:
     """A Ray task; ``progress`` is a Ray queue actor whose put() returns once the actor has the
     item, so a task's iterations arrive before its result."""
@@ -85,15 +102,23 @@ def _local(
     # A SimpleQueue writes to its pipe in put() itself (a Queue leaves that to a thread), so a
     # run's last iterations are in the pipe before its result is, and are drained before it.
     progress = context.SimpleQueue()
-    init = {"initializer": _init_worker, "initargs": (threads or 1, progress)}
-    with ProcessPoolExecutor(workers, mp_context=context, **init) as pool:
+    # Stopped early (Ctrl-C, an error, or killed), the driver must take its workers with it:
+    # a pool's shutdown would wait for every queued run (hours, silently), and an orphaned
+    # worker would train on beside the resumed sweep. Closing `stop` makes them exit.
+    stop, stop_sender = context.Pipe(duplex=False)
+    init = {"initializer": _init_pool_worker, "initargs": (threads or 1, progress, stop)}
+    with closing(stop_sender), ProcessPoolExecutor(workers, mp_context=context, **init) as pool:
         futures = {pool.submit(run_spec, spec): spec for spec in specs}
         running = set(futures)
-        while running:
-            done, running = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
-            _drain(progress, progressed)
-            for future in done:
-                yield futures[future], future.result()
+        try:
+            while running:
+                done, running = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
+                _drain(progress, progressed)
+                for future in done:
+                    yield futures[future], future.result()
+        except BaseException:  # GeneratorExit too: the caller stopped reading outcomes
+            stop_sender.close()
+            raise
 
 
 def _drain(queue: Any, progressed: Progressed) -> None:
@@ -256,25 +281,29 @@ def execute(
         bar = progress.add_task("runs", total=len(unique), completed=len(done))
         watch = _Iterations(progress, {spec.key: spec for spec in pending}, console.is_terminal)
         outcomes = BACKENDS[backend](pending, workers, threads, ray_address, watch)
-        for spec, outcome in outcomes:
-            watch.finished(spec)
-            store.write(spec, outcome, env)
-            if outcome["status"] != "ok":
-                failed += 1
-                last_line = outcome["error"].strip().splitlines()[-1]
-                say(progress.console, f"failed {spec.dataset}/{spec.model}: {last_line}", "red")
-            elif resumed := outcome["metrics"].get("resumed_at_iteration"):
-                say(
-                    progress.console,
-                    f"{spec.dataset}/{spec.model} (seed {spec.seed}) resumed from its checkpoint "
-                    f"at iteration {resumed}",
-                )
-            progress.update(bar, advance=1, description=f"{spec.dataset} {spec.model}")
-            if not console.is_terminal:  # a log file gets no live bar: a line per run instead
-                finished = int(progress.tasks[bar].completed)
-                line = f"[{finished}/{len(unique)}] {_outcome_line(spec, outcome)}"
-                say(progress.console, line)
+        with closing(outcomes):  # an interrupted loop stops the backend's runs at once
+            for spec, outcome in outcomes:
+                watch.finished(spec)
+                store.write(spec, outcome, env)
+                failed += outcome["status"] != "ok"
+                _announce(progress.console, spec, outcome)
+                progress.update(bar, advance=1, description=f"{spec.dataset} {spec.model}")
+                if not console.is_terminal:  # a log file gets no live bar: a line per run instead
+                    finished = int(progress.tasks[bar].completed)
+                    line = f"[{finished}/{len(unique)}] {_outcome_line(spec, outcome)}"
+                    say(progress.console, line)
     return Summary(total=len(unique), skipped=len(done), failed=failed)
+
+
+def _announce(console: Console, spec: RunSpec, outcome: dict[str, Any]) -> None:
+    """What a finished run has to say beyond its place in the bar: why it failed, or where it
+    resumed."""
+    if outcome["status"] != "ok":
+        last_line = outcome["error"].strip().splitlines()[-1]
+        say(console, f"failed {spec.dataset}/{spec.model}: {last_line}", "red")
+    elif resumed := outcome["metrics"].get("resumed_at_iteration"):
+        run = f"{spec.dataset}/{spec.model} (seed {spec.seed})"
+        say(console, f"{run} resumed from its checkpoint at iteration {resumed}")
 
 
 def say(console: Console, line: str, style: str | None = None) -> None:

@@ -172,6 +172,12 @@ def reproduce_command(
         raise typer.BadParameter(str(exc), param_hint="--datasets") from exc
     except config.ConfigError as exc:  # from a file, a flag or --set: the message names the key
         raise typer.BadParameter(str(exc)) from exc
+    except KeyboardInterrupt:
+        console.print(
+            f"Stopped. The finished runs are in {out / STORE_NAME}: the same command resumes "
+            "from them, and a run cut part-way from its last training checkpoint."
+        )
+        raise typer.Exit(130) from None
     if not dry_run:
         console.print(f"Report: msae report --out {out}")
     if failed:
