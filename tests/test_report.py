@@ -129,6 +129,21 @@ def test_validation_runs_are_marked_as_such(store_dir):
     assert "stratified 20% of the training rows, not on the test set" in iterations
 
 
+def test_subsampled_runs_say_how_many_rows(store_dir):
+    assert "Reduced runs" not in write_report(store_dir).read_text()
+    with ResultStore(store_dir) as store:
+        for lam, n_train in ((1e-5, 10000), (1e-3, 600)):
+            params = {"n_components": 500, "lam": lam, "beta": 0.1, "n_train": n_train}
+            outcome = {"status": "ok", "metrics": {"accuracy": 0.95, "train_time": 1.0}}
+            store.write(RunSpec("sensitivity", "mnist", "lr21-msae", params, 0), outcome, {})
+    table3, sensitivity = write_report(store_dir).read_text().split("## Fig. 6")
+    assert "Reduced runs" not in table3
+    assert "**Reduced runs** (`--quick`, or `n_train` / `n_test`): trained on 600 / 10000 " in (
+        sensitivity
+    )
+    assert "tested on" not in sensitivity  # the test set was whole
+
+
 def test_fine_tuned_runs_are_marked_with_their_lengths(store_dir):
     # Fine-tuning is not the paper's pipeline: the report says which models had how much.
     assert "Fine-tuned runs" not in write_report(store_dir).read_text()

@@ -29,10 +29,16 @@ def settings_table(rows: Iterable[Row]) -> str:
             ]
         )
     table = md_table(["dataset", *SHOWN_PARAMS], body)
-    if any(r.params.get("n_train") or r.params.get("n_test") for r in rows):
+    reduced = [
+        f"{verb} on {' / '.join(str(n) for n in sizes)} {split} rows"
+        for verb, split, key in (("trained", "training", "n_train"), ("tested", "test", "n_test"))
+        if (sizes := sorted({r.params[key] for r in rows if r.params.get(key)}))
+    ]
+    if reduced:
         table += (
-            "\n**Reduced runs** (`--quick` or `n_train`/`n_test`): trained or tested on stratified "
-            "subsamples, so their numbers are a smoke test, not comparable with the paper's.\n"
+            f"\n**Reduced runs** (`--quick`, or `n_train` / `n_test`): {' and '.join(reduced)}, "
+            "stratified subsamples of the splits, so their numbers are not comparable with the "
+            "paper's (at `--quick`'s 600 rows, a smoke test only).\n"
         )
     fractions = sorted({r.params["validation"] for r in rows if r.params.get("validation")})
     if fractions:
