@@ -189,3 +189,17 @@ def test_iterations_with_fine_tune_lengths_give_the_mean_after_each_length(tmp_p
     text = write_report(tmp_path).read_text()
     assert "| dataset | model | no fine-tuning | 10 iterations | 40 iterations |" in text
     assert "| USPS | SAE | 91.00 | **94.00** | 93.00 |" in text
+
+
+def test_a_table_of_the_floor_alone_has_no_empty_comparison(tmp_path):
+    # One raw-softmax run (the floor of a study at reduced size): counted in the singular,
+    # and no table of differences with nothing in it.
+    with ResultStore(tmp_path) as store:
+        spec = RunSpec("table3", "mnist", "raw", {"n_train": 10000}, 0)
+        store.write(spec, {"status": "ok", "metrics": {"accuracy": 0.9081}}, {})
+    text = write_report(tmp_path).read_text()
+    assert "`msae reproduce table3`, 1 run with:" in text
+    assert "mean ± std over 1 seed; the best" in text
+    assert "| Softmax (raw) | 90.81 |" in text
+    assert "Ours minus the paper" not in text
+    assert "No auto-encoder ran here" in text

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from msae.experiments.paper import RAW, label, paper_values
 from msae.experiments.registry import EXPERIMENTS
-from msae.experiments.reporting import group, md_table
+from msae.experiments.reporting import count, group, md_table
 from msae.experiments.store import STORE_NAME, ResultStore, Row
 
 REPORT_NAME = "report.md"
@@ -69,7 +69,7 @@ def _header(rows: list[Row], failed: int) -> str:
     return (
         "# LR21-MSAE: reproduction report\n\n"
         f"Paper: {paper_values()['source']['citation']}\n\n"
-        f"Generated {now} from `{STORE_NAME}`: {len(rows)} runs{failures}; "
+        f"Generated {now} from `{STORE_NAME}`: {count(len(rows), 'run')}{failures}; "
         f"msae {', '.join(sources) or '-'}.\n"
     )
 
@@ -92,7 +92,8 @@ def write_report(out_dir: str | Path, experiments: Sequence[str] | None = None) 
         if name in by_experiment:
             experiment, runs = EXPERIMENTS[name], by_experiment[name]
             sections.append(
-                f"## {experiment.title}\n\n`msae reproduce {name}`, {len(runs)} runs with:\n\n"
+                f"## {experiment.title}\n\n`msae reproduce {name}`, "
+                f"{count(len(runs), 'run')} with:\n\n"
                 f"{settings_table(runs)}\n{experiment.report(runs, out_dir / FIGURES)}"
             )
     path = out_dir / REPORT_NAME

@@ -61,6 +61,11 @@ def accuracies(rows: Iterable[Row]) -> list[float]:
     return [100.0 * r.metrics["accuracy"] for r in rows]
 
 
+def count(n: int, noun: str) -> str:
+    """``1 run``, ``2 runs``: a number and its noun, plural when it is not one."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def bold(text: str, on: bool) -> str:
     """``text`` in Markdown bold when ``on`` (a table's best value)."""
     return f"**{text}**" if on else text

@@ -87,7 +87,7 @@ def report(rows: list[Row], fig_dir: Path) -> str:
         best = max((stats[dataset, m][0] for m in encoders if (dataset, m) in stats), default=None)
         text = f"{mean:.2f} ± {std:.2f}" if n > 1 else f"{mean:.2f}"
         text = reporting.bold(text, model != RAW and mean == best)
-        return text if n == most else f"{text} ({n} seed{'s' if n > 1 else ''})"
+        return text if n == most else f"{text} ({reporting.count(n, 'seed')})"
 
     header = ["model", *(label(d) for d in datasets)]
     ours = reporting.md_table(header, ([label(m), *(cell(d, m) for d in datasets)] for m in models))
@@ -110,14 +110,19 @@ def report(rows: list[Row], fig_dir: Path) -> str:
     deltas = reporting.md_table(
         header, ([label(m), *(compare(d, m) for d in datasets)] for m in encoders)
     )
-    repeats = sorted({n for (_, _, n) in stats.values()})
-    return (
-        f"Test accuracy (%), mean ± std over {'/'.join(map(str, repeats))} seeds; the best "
-        f"auto-encoder per dataset in bold; `{label(RAW)}` is the floor.\n\n{ours}\n"
-        f"The paper ({paper['source']}; 100 repeats):\n\n{theirs}\n"
+    repeats = "/".join(map(str, sorted({n for (_, _, n) in stats.values()})))
+    comparison = (
         "Ours minus the paper, in points and in units of the paper's standard deviation "
         "(▲ above, ▼ below; *below floor*: no better than softmax on the raw features):\n\n"
-        f"{deltas}\n{_figure(stats, datasets, models, fig_dir)}"
+        f"{deltas}"
+        if encoders
+        else "No auto-encoder ran here, so there is nothing to set beside the paper's.\n"
+    )
+    return (
+        f"Test accuracy (%), mean ± std over {repeats} seed{'' if repeats == '1' else 's'}; the "
+        f"best auto-encoder per dataset in bold; `{label(RAW)}` is the floor.\n\n{ours}\n"
+        f"The paper ({paper['source']}; 100 repeats):\n\n{theirs}\n"
+        f"{comparison}\n{_figure(stats, datasets, models, fig_dir)}"
     )
 
 
