@@ -203,3 +203,4 @@ def test_a_table_of_the_floor_alone_has_no_empty_comparison(tmp_path):
     assert "| Softmax (raw) | 90.81 |" in text
     assert "Ours minus the paper" not in text
     assert "No auto-encoder ran here" in text
+    assert not (tmp_path / "figures" / "table3.png").exists()  # it would show only the floor

@@ -114,7 +114,7 @@ def report(rows: list[Row], fig_dir: Path) -> str:
     comparison = (
         "Ours minus the paper, in points and in units of the paper's standard deviation "
         "(▲ above, ▼ below; *below floor*: no better than softmax on the raw features):\n\n"
-        f"{deltas}"
+        f"{deltas}\n{_figure(stats, datasets, models, fig_dir)}"
         if encoders
         else "No auto-encoder ran here, so there is nothing to set beside the paper's.\n"
     )
@@ -122,7 +122,7 @@ def report(rows: list[Row], fig_dir: Path) -> str:
         f"Test accuracy (%), mean ± std over {repeats} seed{'' if repeats == '1' else 's'}; the "
         f"best auto-encoder per dataset in bold; `{label(RAW)}` is the floor.\n\n{ours}\n"
         f"The paper ({paper['source']}; 100 repeats):\n\n{theirs}\n"
-        f"{comparison}\n{_figure(stats, datasets, models, fig_dir)}"
+        f"{comparison}"
     )
 
 
