@@ -25,6 +25,8 @@ def test_classifier_alpha_reaches_both_softmaxes():
         )
 
     assert raw_norm(1.0) < 0.5 * raw_norm(None)  # None: the library default, 1e-4
+    raw = RunSpec("t", "digits", "raw", params, 0)
+    assert "n_iter" not in timed_metrics(fit_predict(raw, split), split)  # no iterations to count
     spec = RunSpec("t", "digits", "ae", {**params, "classifier_alpha": 0.5}, 0)
     assert make_estimator(spec, split).classifier_alpha == 0.5
     spec = RunSpec("t", "digits", "ae", {**params, "fine_tune_iter": 7}, 0)
@@ -55,6 +57,7 @@ def test_a_run_killed_mid_training_resumes_from_its_checkpoint(tmp_path):
     resumed = fit_predict(spec, split)
     metrics = timed_metrics(resumed, split)
     assert metrics["resumed_at_iteration"] == 10
+    assert metrics["n_iter"] == timed_metrics(expected, split)["n_iter"] == 25
     assert metrics["train_time"] > earlier > 0
     np.testing.assert_array_equal(resumed.y_pred, expected.y_pred)
     np.testing.assert_array_equal(

@@ -163,12 +163,15 @@ def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
 
 def timed_metrics(fitted: Fitted, split: Split, train_time: float | None = None) -> dict:
-    """Test accuracy and the two times every run reports."""
+    """Test accuracy and the two times every run reports, and an auto-encoder's iterations
+    (fewer than ``max_iter`` where the optimiser stopped by its own test)."""
     metrics = {
         "accuracy": accuracy(split.y_test, fitted.y_pred),
         "train_time": fitted.train_time if train_time is None else train_time,
         "test_time": fitted.test_time,
     }
+    if (n_iter := getattr(fitted.estimator, "n_iter_", None)) is not None:  # not the raw softmax
+        metrics["n_iter"] = int(n_iter)
     if fitted.resumed_at:
         metrics["resumed_at_iteration"] = fitted.resumed_at
     return metrics
