@@ -1,5 +1,6 @@
 import pytest
 
+from msae.experiments import reporting
 from msae.experiments.paper import DATASETS, MODELS, paper_values
 from msae.experiments.spec import RunSpec
 from msae.experiments.store import ResultStore
@@ -74,6 +75,22 @@ def test_sensitivity_counts_the_cells_near_the_best(tmp_path):
     assert "λ=1e-05, β=1e-01" in text  # the best cell
     assert "3/6 cells; λ up to 1e-03, β up to 1e+00" in text
     assert (tmp_path / "figures" / "fig06_sensitivity.png").exists()
+
+
+def test_a_sensitivity_cell_not_run_says_so(tmp_path, monkeypatch):
+    # A sub-grid with a column added for some rows only: its empty cells are labelled.
+    grid = {(1e-5, 0.1): 0.90, (1e-5, 1.0): 0.895, (1e-3, 0.1): 0.892}
+    with ResultStore(tmp_path) as store:
+        for (lam, beta), acc in grid.items():
+            spec = RunSpec("sensitivity", "usps", "lr21-msae", {"lam": lam, "beta": beta}, 0)
+            store.write(spec, {"status": "ok", "metrics": {"accuracy": acc}}, {})
+    figures = []
+    save = reporting.save
+    monkeypatch.setattr(reporting, "save", lambda fig, *a: figures.append(fig) or save(fig, *a))
+    write_report(tmp_path)
+    (fig,) = figures
+    cells = sorted(t.get_text() for t in fig.axes[0].texts)
+    assert cells == ["89.2", "89.5", "90.0", "not run"]
 
 
 def test_tune_lists_grid_points_in_numeric_order(tmp_path):

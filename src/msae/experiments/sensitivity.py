@@ -66,6 +66,8 @@ def report(rows: list[Row], fig_dir: Path) -> str:
             if np.isfinite(value):
                 colour = "k" if value > middle else "w"
                 ax.text(c, r, f"{value:.1f}", ha="center", va="center", fontsize=6, color=colour)
+            else:  # a grid that is not full (a sub-grid with a row or column added, say)
+                ax.text(c, r, "not run", ha="center", va="center", fontsize=5, color="0.5")
         ax.set_xticks(range(len(betas)), [f"{b:.0e}" for b in betas], rotation=90, fontsize=7)
         ax.set_yticks(range(len(lams)), [f"{v:.0e}" for v in lams], fontsize=7)
         ax.set_xlabel("β (sparsity weight)")
