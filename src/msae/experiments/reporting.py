@@ -61,9 +61,10 @@ def accuracies(rows: Iterable[Row]) -> list[float]:
     return [100.0 * r.metrics["accuracy"] for r in rows]
 
 
-def count(n: int, noun: str) -> str:
-    """``1 run``, ``2 runs``: a number and its noun, plural when it is not one."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
+def count(n: int | str, noun: str) -> str:
+    """``1 run``, ``2 runs``, ``1/3 seeds``: a number (or several, as shown) and its noun,
+    plural unless the number is one."""
+    return f"{n} {noun}{'' if str(n) == '1' else 's'}"
 
 
 def bold(text: str, on: bool) -> str:

@@ -119,8 +119,8 @@ def report(rows: list[Row], fig_dir: Path) -> str:
         else "No auto-encoder ran here, so there is nothing to set beside the paper's.\n"
     )
     return (
-        f"Test accuracy (%), mean ± std over {repeats} seed{'' if repeats == '1' else 's'}; the "
-        f"best auto-encoder per dataset in bold; `{label(RAW)}` is the floor.\n\n{ours}\n"
+        f"Test accuracy (%), mean ± std over {reporting.count(repeats, 'seed')}; the best "
+        f"auto-encoder per dataset in bold; `{label(RAW)}` is the floor.\n\n{ours}\n"
         f"The paper ({paper['source']}; 100 repeats):\n\n{theirs}\n"
         f"{comparison}"
     )
