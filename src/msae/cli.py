@@ -6,14 +6,14 @@ import time
 
 import numpy as np
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from msae import PRESETS, MSAEClassifier, __version__
+from msae.terminal import make_console
 
 app = typer.Typer(help="Multi-scale sparse auto-encoders: train, reproduce the paper, report.")
-console = Console()
+console = make_console()
 
 
 def _version(value: bool) -> None:

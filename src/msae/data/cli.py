@@ -4,12 +4,12 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from msae.data.dataset import dataset_status, download_dataset, get_data_dir
 from msae.data.errors import DatasetError
 from msae.data.registry import DATASETS
+from msae.terminal import make_console
 
 STATE_STYLE = {"present": "green", "missing": "yellow", "corrupt": "bold red"}
 
@@ -25,7 +25,7 @@ def datasets(
     ] = None,
 ) -> None:
     """List the datasets of the paper, whether their files are here, and where."""
-    console = Console()
+    console = make_console()
     names = list(DATASETS) if download and "all" in download else download or []
     for name in names:
         try:

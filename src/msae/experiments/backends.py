@@ -35,6 +35,7 @@ from msae.experiments.registry import EXPERIMENTS
 from msae.experiments.runner import Progressed, report_progress
 from msae.experiments.spec import RunSpec
 from msae.experiments.store import ResultStore
+from msae.terminal import make_console
 
 Outcomes = Iterator[tuple[RunSpec, dict[str, Any]]]
 
@@ -264,7 +265,7 @@ def execute(
     ``threads`` is torch's thread count per run: by default torch's own choice in-process
     and 1 per worker when runs execute in parallel.
     """
-    console = console or Console()
+    console = console or make_console()
     unique = list({spec.key: spec for spec in specs}.values())
     done = store.finished(spec.key for spec in unique)
     pending = [spec for spec in unique if spec.key not in done]

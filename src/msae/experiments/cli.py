@@ -14,6 +14,7 @@ from msae.experiments.registry import EXPERIMENTS
 from msae.experiments.spec import RunSpec
 from msae.experiments.store import STORE_NAME, ResultStore
 from msae.experiments.sweep import CHECKPOINT_DIR, experiment_config, plan, reproduce
+from msae.terminal import make_console
 
 ALL = "all"
 # The choices of the EXPERIMENT argument, from the registry.
@@ -128,7 +129,7 @@ def reproduce_command(
     dry_run: Annotated[bool, typer.Option(help="List the runs, run nothing.")] = False,
 ) -> None:
     """Run an experiment of the paper; finished runs are skipped, so a killed sweep resumes."""
-    console = Console()
+    console = make_console()
     try:
         file_layers = [config.load_file(config_file)] if config_file else []
         set_layer = config.parse_assignments(assignments or [])
@@ -229,7 +230,7 @@ def report_command(
         raise typer.BadParameter(str(exc), param_hint="--out") from exc
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--experiments") from exc
-    Console().print(f"Wrote {path}")
+    make_console().print(f"Wrote {path}")
 
 
 def register(app: typer.Typer) -> None:

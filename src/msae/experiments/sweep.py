@@ -18,6 +18,7 @@ from msae.experiments.runner import check_params
 from msae.experiments.spec import RUN_PARAMS, RunSpec
 from msae.experiments.store import ResultStore
 from msae.models import PRESETS
+from msae.terminal import make_console
 
 # Under the output directory: the training checkpoints of the runs in progress.
 CHECKPOINT_DIR = "checkpoints"
@@ -54,7 +55,7 @@ def plan(
     name: str, cfg: Mapping[str, Any], download: bool = False, console: Console | None = None
 ) -> list[RunSpec]:
     """The runs of experiment ``name``, leaving out (with a message) datasets not on disk."""
-    console = console or Console()
+    console = console or make_console()
     present = []
     for dataset in cfg["datasets"]:
         reason = missing(dataset, config.dataset_params(cfg, dataset).get("data_dir"), download)
@@ -83,7 +84,7 @@ def reproduce(
     threads: int | None = None,
 ) -> Summary:
     """Run experiment ``name`` into ``out_dir/results.sqlite``, skipping finished runs."""
-    console = console or Console()
+    console = console or make_console()
     specs = plan(name, cfg, download, console)
     checkpoints = Path(out_dir).resolve() / CHECKPOINT_DIR
     if EXPERIMENTS[name].resumable:
