@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from msae.experiments import EXPERIMENTS, ResultStore, execute, experiment_config, plan
-from msae.experiments.backends import _Iterations
+from msae.experiments.backends import _Iterations, run_names
 
 LAYER = {
     "datasets": ["digits"],
@@ -79,7 +79,7 @@ def test_a_runs_bar_follows_its_iterations():
     specs = plan("table3", experiment_config("table3", False, LAYER, {"repeats": 1}))
     ae = next(spec for spec in specs if spec.model == "ae")
     progress = Progress(console=Console(file=io.StringIO(), force_terminal=True))
-    watch = _Iterations(progress, {ae.key: ae}, terminal=True)
+    watch = _Iterations(progress, {ae.key: ae}, run_names([ae]), terminal=True)
     for iteration in (1, 2, 3):
         watch(ae.key, iteration)
         (task,) = progress.tasks
@@ -126,4 +126,19 @@ def test_a_failed_run_says_why_on_one_line(tmp_path, monkeypatch):
         summary = execute(specs, store, console=console)
         assert len(store.rows(status="error")) == summary.failed == 2
     lines = log.getvalue().splitlines()
-    assert f"failed digits/ae: FloatingPointError: {message}" in lines, lines
+    assert f"failed digits/ae (seed 0): FloatingPointError: {message}" in lines, lines
+
+
+def test_run_names_tell_apart_the_cells_of_a_grid():
+    """A sweep's log names each run by what differs between the runs of its dataset and model:
+    the grid's parameters in a sensitivity sweep, nothing beyond the seed in Table 3."""
+    grid = {**LAYER, "models": ["lr21-msae"], "lams": [1e-5, 0.1], "betas": [0.1]}
+    specs = plan("sensitivity", experiment_config("sensitivity", False, grid, {"repeats": 2}))
+    names = run_names(specs)
+    assert len(specs) == 4 and set(names.values()) == {
+        f"digits/lr21-msae lam={lam} (seed {seed})" for lam in ("1e-05", "0.1") for seed in (0, 1)
+    }
+    table3 = plan("table3", experiment_config("table3", False, LAYER, {"repeats": 2}))
+    assert sorted(run_names(table3).values()) == [
+        f"digits/{model} (seed {seed})" for model in ("ae", "raw") for seed in (0, 1)
+    ]

@@ -33,7 +33,7 @@ from rich.progress import (
 
 from msae.experiments.registry import EXPERIMENTS
 from msae.experiments.runner import Progressed, report_progress
-from msae.experiments.spec import RunSpec
+from msae.experiments.spec import RUNTIME_KEYS, RunSpec
 from msae.experiments.store import ResultStore
 from msae.terminal import make_console
 
@@ -203,9 +203,30 @@ class Summary:
     failed: int
 
 
-def _outcome_line(spec: RunSpec, outcome: dict[str, Any]) -> str:
-    """``dataset/model (seed s): accuracy, train time`` of a finished run, for a log."""
-    line = f"{spec.dataset}/{spec.model} (seed {spec.seed}): {outcome['status']}"
+def run_names(specs: Sequence[RunSpec]) -> dict[str, str]:
+    """A name per run key: ``dataset/model (seed s)``, with the parameters that tell apart the
+    runs of one dataset and model (a sensitivity sweep's ``lam=1e-05 beta=0.1``), so that a
+    log line says which cell of a grid it is about."""
+    groups: dict[tuple[str, str], list[RunSpec]] = {}
+    for spec in specs:
+        groups.setdefault((spec.dataset, spec.model), []).append(spec)
+    names = {}
+    for (dataset, model), group in groups.items():
+        keys = dict.fromkeys(k for spec in group for k in spec.params if k not in RUNTIME_KEYS)
+        varying = [k for k in keys if len({repr(s.params.get(k)) for s in group}) > 1]
+        for spec in group:
+            shown = "".join(f" {k}={_shown(spec.params.get(k))}" for k in varying)
+            names[spec.key] = f"{dataset}/{model}{shown} (seed {spec.seed})"
+    return names
+
+
+def _shown(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _outcome_line(name: str, outcome: dict[str, Any]) -> str:
+    """``name: accuracy, train time`` of a finished run, for a log."""
+    line = f"{name}: {outcome['status']}"
     metrics = outcome.get("metrics", {})
     if "accuracy" in metrics:
         line += f", accuracy {100 * metrics['accuracy']:.2f} %"
@@ -219,8 +240,14 @@ class _Iterations:
     at every tenth of a run's iterations, with its pace and the time it has left (a resumed
     run's first line says where it resumed)."""
 
-    def __init__(self, progress: Progress, specs: dict[str, RunSpec], terminal: bool) -> None:
-        self.progress, self.specs, self.terminal = progress, specs, terminal
+    def __init__(
+        self,
+        progress: Progress,
+        specs: dict[str, RunSpec],
+        names: dict[str, str],
+        terminal: bool,
+    ) -> None:
+        self.progress, self.specs, self.names, self.terminal = progress, specs, names, terminal
         self.bars: dict[str, Any] = {}
         self.tenths: dict[str, int] = {}
         self.first: dict[str, tuple[int, float]] = {}  # iteration and time of the first report
@@ -228,7 +255,7 @@ class _Iterations:
     def __call__(self, key: str, iteration: int) -> None:
         spec = self.specs[key]
         total = spec.params.get("max_iter") or iteration
-        name = f"{spec.dataset}/{spec.model} (seed {spec.seed})"
+        name = self.names[key]
         if self.terminal:
             if key not in self.bars:
                 self.bars[key] = self.progress.add_task(f"  {name}", total=total)
@@ -280,31 +307,32 @@ def execute(
     )
     with Progress(*columns, console=console) as progress:
         bar = progress.add_task("runs", total=len(unique), completed=len(done))
-        watch = _Iterations(progress, {spec.key: spec for spec in pending}, console.is_terminal)
+        names = run_names(unique)
+        pending_specs = {spec.key: spec for spec in pending}
+        watch = _Iterations(progress, pending_specs, names, console.is_terminal)
         outcomes = BACKENDS[backend](pending, workers, threads, ray_address, watch)
         with closing(outcomes):  # an interrupted loop stops the backend's runs at once
             for spec, outcome in outcomes:
                 watch.finished(spec)
                 store.write(spec, outcome, env)
                 failed += outcome["status"] != "ok"
-                _announce(progress.console, spec, outcome)
+                _announce(progress.console, names[spec.key], outcome)
                 progress.update(bar, advance=1, description=f"{spec.dataset} {spec.model}")
                 if not console.is_terminal:  # a log file gets no live bar: a line per run instead
                     finished = int(progress.tasks[bar].completed)
-                    line = f"[{finished}/{len(unique)}] {_outcome_line(spec, outcome)}"
+                    line = f"[{finished}/{len(unique)}] {_outcome_line(names[spec.key], outcome)}"
                     say(progress.console, line)
     return Summary(total=len(unique), skipped=len(done), failed=failed)
 
 
-def _announce(console: Console, spec: RunSpec, outcome: dict[str, Any]) -> None:
+def _announce(console: Console, name: str, outcome: dict[str, Any]) -> None:
     """What a finished run has to say beyond its place in the bar: why it failed, or where it
     resumed."""
     if outcome["status"] != "ok":
         last_line = outcome["error"].strip().splitlines()[-1]
-        say(console, f"failed {spec.dataset}/{spec.model}: {last_line}", "red")
+        say(console, f"failed {name}: {last_line}", "red")
     elif resumed := outcome["metrics"].get("resumed_at_iteration"):
-        run = f"{spec.dataset}/{spec.model} (seed {spec.seed})"
-        say(console, f"{run} resumed from its checkpoint at iteration {resumed}")
+        say(console, f"{name} resumed from its checkpoint at iteration {resumed}")
 
 
 def say(console: Console, line: str, style: str | None = None) -> None:
