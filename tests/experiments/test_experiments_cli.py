@@ -25,6 +25,20 @@ def test_bad_arguments_are_usage_errors(invoke, tmp_path):
     assert "bad.json" in bad.output and "not valid JSON" in bad.output
 
 
+def test_a_config_without_runs_is_an_error_not_an_empty_sweep(invoke):
+    """Zero seeds, a negative seed or an empty list would otherwise 'finish' 0 runs, exit 0."""
+    args = ("reproduce", "tune", "--datasets", "digits", "--models", "ae", "--dry-run")
+    assert "'repeats' must be at least 1, got 0" in invoke(*args, "--repeats", "0", code=2).output
+    assert "'seed' must be at least 0, got -1" in invoke(*args, "--set", "seed=-1", code=2).output
+    for setting, named in [
+        ("datasets=[]", "empty datasets"),
+        ("models=[]", "empty models"),
+        ('grid={"classifier_alpha":[]}', "empty grid.classifier_alpha"),
+    ]:
+        assert f"tune has no runs to do: {named}" in invoke(*args, "--set", setting, code=2).output
+    assert "9 runs, 0 already" in invoke(*args).output  # the same, with the lists as they were
+
+
 def test_dry_run_counts_runs_and_writes_nothing(invoke, tmp_path):
     (tmp_path / "c.toml").write_text('repeats = 3\ndatasets = ["digits"]\nmodels = ["ae"]\n')
     out = invoke(

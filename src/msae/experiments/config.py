@@ -74,6 +74,9 @@ class ConfigError(ValueError):
     experiment reads (a misspelt one would otherwise be ignored, and change the run keys)."""
 
 
+# Counts a config may not set below a minimum (seeds are numpy's, which are not negative).
+MINIMUM = {"repeats": 1, "seed": 0}
+
 # The tables whose keys are run parameters (``hyper`` holds one such table per dataset);
 # ``grid`` is the ``tune`` experiment's grid of run-parameter values.
 PARAM_TABLES = ("base", "override", "caps", "grid")
@@ -152,6 +155,8 @@ def check_layer(layer: Mapping[str, Any], schema: Schema) -> None:
     for key, value in layer.items():
         _known(key, key, schema.defaults, "config key")
         _check_type(value, schema.defaults[key], key)
+        if key in MINIMUM and value < MINIMUM[key]:
+            raise ConfigError(f"config key {key!r} must be at least {MINIMUM[key]}, got {value}")
         if key in PARAM_TABLES:
             check_params(value, key)
         elif key == "hyper":
@@ -205,6 +210,14 @@ def dataset_params(cfg: Mapping[str, Any], dataset: str) -> dict[str, Any]:
         if cap is not None and params.get(key) is not None:
             params[key] = min(params[key], cap)
     return params
+
+
+def empty_lists(cfg: Mapping[str, Any]) -> list[str]:
+    """The keys of the empty lists in ``cfg``, a tune grid's included: a config without runs."""
+    lists = {key: value for key, value in cfg.items() if isinstance(value, list)}
+    for table in PARAM_TABLES:
+        lists |= {f"{table}.{k}": v for k, v in cfg.get(table, {}).items() if isinstance(v, list)}
+    return [key for key, value in lists.items() if not value]
 
 
 def expand(

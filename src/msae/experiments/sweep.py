@@ -64,6 +64,9 @@ def plan(
         else:
             present.append(dataset)
     specs = EXPERIMENTS[name].expand({**cfg, "datasets": present})
+    if not specs and len(present) == len(cfg["datasets"]):  # none missing: an empty list
+        empty = ", ".join(config.empty_lists(cfg))
+        raise config.ConfigError(f"{name} has no runs to do: empty {empty}")
     for spec in specs:
         try:
             check_params(spec)
