@@ -7,9 +7,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from msae.experiments.paper import RAW, label, paper_values
-from msae.experiments.registry import EXPERIMENTS
+from msae.experiments.registry import EXPERIMENTS, check_names
 from msae.experiments.reporting import count, group, md_table
-from msae.experiments.store import STORE_NAME, ResultStore, Row
+from msae.experiments.store import STORE_NAME, Row, stored_rows
 
 REPORT_NAME = "report.md"
 FIGURES = "figures"
@@ -77,15 +77,8 @@ def _header(rows: list[Row], failed: int) -> str:
 def write_report(out_dir: str | Path, experiments: Sequence[str] | None = None) -> Path:
     """Write ``out_dir/report.md`` and ``out_dir/figures/*.png`` from ``out_dir``'s store."""
     out_dir = Path(out_dir)
-    unknown = [name for name in experiments or () if name not in EXPERIMENTS]
-    if unknown:  # checked first: a misspelt name must not leave an empty report
-        raise ValueError(
-            f"unknown experiment {', '.join(unknown)}; the experiments are {', '.join(EXPERIMENTS)}"
-        )
-    if not (out_dir / STORE_NAME).exists():
-        raise FileNotFoundError(f"no {STORE_NAME} in {out_dir}: run `msae reproduce` first")
-    with ResultStore(out_dir) as store:
-        rows, failed = store.rows(), len(store.rows(status="error"))
+    check_names(experiments)  # first: a misspelt name must not leave an empty report
+    rows, failed = stored_rows(out_dir), len(stored_rows(out_dir, status="error"))
     by_experiment = group(rows, lambda r: r.experiment)
     sections = [_header(rows, failed)]
     for name in experiments or EXPERIMENTS:

@@ -1,6 +1,7 @@
-"""``msae reproduce`` and ``msae report``, added to an app with :func:`register`."""
+"""The `msae reproduce`, `report` and `export` commands, added to an app by :func:`register`."""
 
 import json
+import sys
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -9,16 +10,18 @@ import typer
 from rich.console import Console
 
 from msae.data import DatasetError
-from msae.experiments import config
-from msae.experiments.registry import EXPERIMENTS
+from msae.experiments import config, export
+from msae.experiments.registry import EXPERIMENTS, check_names
+from msae.experiments.reporting import count
 from msae.experiments.spec import RunSpec
-from msae.experiments.store import STORE_NAME, ResultStore
+from msae.experiments.store import STORE_NAME, ResultStore, stored_rows
 from msae.experiments.sweep import CHECKPOINT_DIR, experiment_config, plan, reproduce
 from msae.terminal import make_console
 
 ALL = "all"
 # The choices of the EXPERIMENT argument, from the registry.
 ExperimentName = Enum("ExperimentName", {name: name for name in [*EXPERIMENTS, ALL]}, type=str)
+ExportFormat = Enum("ExportFormat", {name: name for name in export.FORMATS}, type=str)
 
 
 class Backend(str, Enum):
@@ -233,7 +236,50 @@ def report_command(
     make_console().print(f"Wrote {path}")
 
 
+class Status(str, Enum):
+    ok = "ok"
+    error = "error"
+    any = "any"
+
+
+def export_command(
+    out: Annotated[Path, typer.Option(help="Output directory holding results.sqlite.")] = Path(
+        "results"
+    ),
+    experiments: Annotated[
+        list[str] | None, typer.Option(help="Comma-separated experiments (default: all).")
+    ] = None,
+    fmt: Annotated[
+        ExportFormat,
+        typer.Option("--format", help="csv: a column per parameter and metric; jsonl: nested."),
+    ] = ExportFormat.csv,
+    status: Annotated[Status, typer.Option(help="The runs that succeeded, failed, or any.")] = (
+        Status.ok
+    ),
+    file: Annotated[
+        Path | None, typer.Option(help="Write to this file (default: standard output).")
+    ] = None,
+) -> None:
+    """Write every stored run as CSV or JSON Lines, for pandas, R or a spreadsheet."""
+    names = _names(experiments)
+    try:
+        check_names(names)
+        rows = stored_rows(out, status=None if status is Status.any else status.value)
+    except FileNotFoundError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--out") from exc
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--experiments") from exc
+    rows = [row for row in rows if names is None or row.experiment in names]
+    if file is None:
+        export.write(rows, sys.stdout, fmt.value)
+        return
+    with open(file, "w", newline="", encoding="utf-8") as stream:
+        export.write(rows, stream, fmt.value)
+    make_console().print(f"Wrote {count(len(rows), 'run')} to {file}")
+
+
 def register(app: typer.Typer) -> None:
-    """Add the ``reproduce`` and ``report`` commands to ``app``."""
+    """Add the ``reproduce``, ``report`` and ``export`` commands to ``app``."""
     app.command("reproduce")(reproduce_command)
     app.command("report")(report_command)
+    app.command("export")(export_command)

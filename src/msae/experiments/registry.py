@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from msae.experiments import (
     hidden,
     iterations,
@@ -29,3 +31,12 @@ EXPERIMENTS: dict[str, Experiment] = {
         tune.EXPERIMENT,
     )
 }
+
+
+def check_names(names: Iterable[str] | None) -> None:
+    """ValueError naming the experiments that do not exist, and those that do."""
+    unknown = [name for name in names or () if name not in EXPERIMENTS]
+    if unknown:
+        raise ValueError(
+            f"unknown experiment {', '.join(unknown)}; the experiments are {', '.join(EXPERIMENTS)}"
+        )

@@ -130,6 +130,15 @@ class ResultStore:
         return [_decode(Row(*values)) for values in cursor]
 
 
+def stored_rows(out_dir: str | Path, status: str | None = "ok") -> list[Row]:
+    """The runs stored in ``out_dir`` (see :meth:`ResultStore.rows`); FileNotFoundError,
+    rather than a new empty store, where there is none."""
+    if not (Path(out_dir) / STORE_NAME).exists():
+        raise FileNotFoundError(f"no {STORE_NAME} in {out_dir}: run `msae reproduce` first")
+    with ResultStore(out_dir) as store:
+        return store.rows(status=status)
+
+
 def _decode(row: Row) -> Row:
     """The row with its JSON columns parsed."""
     decoded = {name: json.loads(getattr(row, name)) for name in ("params", "metrics", "env")}
