@@ -178,3 +178,40 @@ def test_fine_tuning_trains_the_encoder_on_the_labels(digits, tmp_path):
 def test_fine_tune_iter_must_be_a_non_negative_integer(digits):
     with pytest.raises(ValueError, match="'fine_tune_iter' parameter"):
         MSAEClassifier(4, max_iter=2, fine_tune_iter=-1).fit(digits[0][:20], digits[2][:20])
+
+
+@pytest.mark.parametrize("preset", ["lr21-msae", "vae"])
+def test_inverse_transform_and_score_samples_are_the_decoder_and_its_error(digits, preset):
+    """Known answers from the fitted attributes, in float64: the decoder of the features, and
+    minus half the squared error of that reconstruction."""
+    x_tr, x_te = digits[0], digits[1]
+    t = MSAETransformer(16, preset=preset, max_iter=30, dtype="float64", random_state=0)
+    h = t.fit(x_tr).transform(x_te)
+    z = t.inverse_transform(h)
+    logits = h @ t.decoder_weights_.T + t.intercept_visible_
+    np.testing.assert_allclose(z, 1 / (1 + np.exp(-logits)), rtol=1e-12)
+    assert z.shape == x_te.shape and z.dtype == np.float64
+    np.testing.assert_allclose(t.score_samples(x_te), -0.5 * ((x_te - z) ** 2).sum(1), rtol=1e-12)
+
+
+def test_score_samples_is_higher_on_what_the_model_learnt(digits):
+    """Trained on the digits, an auto-encoder reconstructs unseen digits better than noise of
+    the same mean, and better than it did before training."""
+    x_tr, x_te = digits[0], digits[1]
+    trained = MSAETransformer(32, preset="ae", max_iter=100, random_state=0).fit(x_tr)
+    barely = MSAETransformer(32, preset="ae", max_iter=1, random_state=0).fit(x_tr)
+    noise = np.random.default_rng(0).permuted(x_te, axis=1)  # each row's pixels shuffled
+    assert trained.score_samples(x_te).mean() > trained.score_samples(noise).mean()
+    assert trained.score_samples(x_te).mean() > barely.score_samples(x_te).mean()
+
+
+def test_reconstruction_needs_the_whole_model(digits):
+    x_tr = digits[0]
+    t = MSAETransformer(16, preset="lr21-sae", lam=0.01, max_iter=30, random_state=0).fit(x_tr)
+    with pytest.raises(ValueError, match="16 hidden units"):
+        t.inverse_transform(np.zeros((2, 5)))
+    small = t.prune()
+    assert small.kept_features_ is not None
+    for method, data in [("inverse_transform", small.transform(x_tr)), ("score_samples", x_tr)]:
+        with pytest.raises(ValueError, match=f"{method} needs the whole model"):
+            getattr(small, method)(data)

@@ -26,7 +26,7 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from msae import io
 from msae.classify import DEFAULT_ALPHA, fine_tune, fit_softmax, softmax_proba
@@ -269,6 +269,37 @@ class MSAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _AutoEn
     def transform(self, X: Any) -> np.ndarray:
         """Hidden features ``s(W x + b)`` of each row of X."""
         return self._features(X).cpu().numpy()
+
+    def inverse_transform(self, X: Any) -> np.ndarray:
+        """The decoder's reconstruction ``s(W' h + b')``, in the input space, of each row ``h``
+        of X (hidden features, as :meth:`transform` gives them)."""
+        self._check_whole("inverse_transform")
+        h = check_array(X, dtype=[np.float64, np.float32])
+        if h.shape[1] != self._n_features_out:
+            raise ValueError(
+                f"X has {h.shape[1]} features, but {type(self).__name__} has "
+                f"{self._n_features_out} hidden units"
+            )
+        with torch.no_grad():
+            return self.model_.decode(self._torch(h)).cpu().numpy()
+
+    def score_samples(self, X: Any) -> np.ndarray:
+        """Minus half the squared reconstruction error of each row of X, ``-||x - x'||^2 / 2``
+        (the auto-encoder's J_AE, per row): higher for rows it reconstructs well, such as
+        rows like those it was trained on."""
+        self._check_whole("score_samples")
+        x = self._inputs(X)
+        with torch.no_grad():
+            error = x - self.model_.decode(self.model_.encode(x))
+            return (-0.5 * error.square().sum(1)).cpu().numpy()
+
+    def _check_whole(self, method: str) -> None:
+        check_is_fitted(self, "model_")
+        if self.kept_features_ is not None:
+            raise ValueError(
+                f"{method} needs the whole model: this pruned copy reconstructs only its "
+                "kept_features_ (call it on the model before prune())"
+            )
 
     def save(self, path: str | Path) -> Path:
         """Write the fitted model to the directory ``path`` (safetensors + JSON)."""
