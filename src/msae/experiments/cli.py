@@ -4,13 +4,13 @@ import json
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
 from msae.data import DatasetError
-from msae.experiments import config, export
+from msae.experiments import config, export, options
 from msae.experiments.registry import EXPERIMENTS, check_names
 from msae.experiments.reporting import count
 from msae.experiments.spec import RunSpec
@@ -29,40 +29,6 @@ class Backend(str, Enum):
     ray = "ray"
 
 
-def _names(values: list[str] | None) -> list[str] | None:
-    """``["mnist,usps", "isolet"]`` -> ``["mnist", "usps", "isolet"]``."""
-    if not values:
-        return None
-    return [name.strip() for value in values for name in value.split(",") if name.strip()]
-
-
-def _flag_layer(**flags: Any) -> dict[str, Any]:
-    """The config layer of the command-line flags that were given.
-
-    Hyperparameter flags override every dataset and lift the --quick cap of their key.
-    """
-    names = {
-        "lam": "lam",
-        "beta": "beta",
-        "iterations": "max_iter",
-        "hidden": "n_components",
-        "rho": "rho",
-        "solver": "solver",
-        "classifier_alpha": "classifier_alpha",
-        "fine_tune_iter": "fine_tune_iter",
-        "validation": "validation",
-    }
-    override = {key: flags[flag] for flag, key in names.items() if flags[flag] is not None}
-    base = {k: flags[k] for k in ("data_dir", "device") if flags[k] is not None}
-    top = {
-        "repeats": flags["repeats"],
-        "datasets": _names(flags["datasets"]),
-        "models": _names(flags["models"]),
-    }
-    layer = {k: v for k, v in top.items() if v is not None}
-    return layer | {"base": base, "override": override, "caps": dict.fromkeys(override)}
-
-
 def reproduce_command(
     experiment: Annotated[
         ExperimentName,
@@ -71,9 +37,7 @@ def reproduce_command(
     out: Annotated[Path, typer.Option(help="Output directory (results.sqlite, report).")] = Path(
         "results"
     ),
-    data_dir: Annotated[
-        Path | None, typer.Option(help="Dataset directory (default: $MSAE_DATA).")
-    ] = None,
+    data_dir: options.DataDir = None,
     repeats: Annotated[int | None, typer.Option(help="Seeds per configuration.")] = None,
     datasets: Annotated[list[str] | None, typer.Option(help="Comma-separated datasets.")] = None,
     models: Annotated[
@@ -85,14 +49,8 @@ def reproduce_command(
     backend: Annotated[Backend, typer.Option(help="Where runs execute.")] = Backend.local,
     workers: Annotated[int, typer.Option(min=1, help="Parallel runs (processes or Ray CPUs).")] = 1,
     ray_address: Annotated[str | None, typer.Option(help="Join this Ray cluster.")] = None,
-    threads: Annotated[
-        int | None,
-        typer.Option(
-            min=1,
-            help="Torch threads per run (default: 1 per worker; torch's own with one worker).",
-        ),
-    ] = None,
-    device: Annotated[str | None, typer.Option(help="Torch device of the models.")] = None,
+    threads: options.Threads = None,
+    device: options.Device = None,
     config_file: Annotated[
         Path | None, typer.Option("--config", help="JSON or TOML config layer.")
     ] = None,
@@ -100,35 +58,16 @@ def reproduce_command(
         list[str] | None,
         typer.Option("--set", help="KEY=VALUE (dotted, JSON value), e.g. hyper.usps.lam=1e-4."),
     ] = None,
-    lam: Annotated[float | None, typer.Option(help="λ (weight penalty) for every dataset.")] = None,
-    beta: Annotated[float | None, typer.Option(help="β (sparsity) for every dataset.")] = None,
-    iterations: Annotated[
-        int | None, typer.Option(help="Optimiser iterations for every dataset.")
-    ] = None,
-    hidden: Annotated[int | None, typer.Option(help="Hidden size for every dataset.")] = None,
-    rho: Annotated[float | None, typer.Option(help="Target mean activation ρ.")] = None,
-    solver: Annotated[str | None, typer.Option(help="lbfgs or adam.")] = None,
-    classifier_alpha: Annotated[
-        float | None, typer.Option(min=0.0, help="L2 of the softmax (default: 1e-4).")
-    ] = None,
-    fine_tune_iter: Annotated[
-        int | None,
-        typer.Option(
-            min=0,
-            help="Supervised fine-tuning of encoder and softmax together, in L-BFGS "
-            "iterations (default: 0, none, as in the paper).",
-        ),
-    ] = None,
-    validation: Annotated[
-        float | None,
-        typer.Option(
-            min=0.0,
-            max=0.9,
-            help="Score on this stratified share of the training rows instead of the test "
-            "set (for tuning: the test rows play no part).",
-        ),
-    ] = None,
-    download: Annotated[bool, typer.Option(help="Download datasets that are missing.")] = False,
+    lam: options.Lam = None,
+    beta: options.Beta = None,
+    iterations: options.Iterations = None,
+    hidden: options.Hidden = None,
+    rho: options.Rho = None,
+    solver: options.Solver = None,
+    classifier_alpha: options.ClassifierAlpha = None,
+    fine_tune_iter: options.FineTuneIter = None,
+    validation: options.Validation = None,
+    download: options.Download = False,
     dry_run: Annotated[bool, typer.Option(help="List the runs, run nothing.")] = False,
 ) -> None:
     """Run an experiment of the paper; finished runs are skipped, so a killed sweep resumes."""
@@ -138,7 +77,7 @@ def reproduce_command(
         set_layer = config.parse_assignments(assignments or [])
     except config.ConfigError as exc:
         raise typer.BadParameter(str(exc), param_hint="'--config' / '--set'") from exc
-    flag_layer = _flag_layer(
+    flag_layer = options.flag_layer(
         repeats=repeats,
         datasets=datasets,
         models=models,
@@ -228,7 +167,7 @@ def report_command(
     from msae.report import write_report
 
     try:
-        path = write_report(out, _names(experiments))
+        path = write_report(out, options.names(experiments))
     except FileNotFoundError as exc:
         raise typer.BadParameter(str(exc), param_hint="--out") from exc
     except ValueError as exc:
@@ -261,7 +200,7 @@ def export_command(
     ] = None,
 ) -> None:
     """Write every stored run as CSV or JSON Lines, for pandas, R or a spreadsheet."""
-    names = _names(experiments)
+    names = options.names(experiments)
     try:
         check_names(names)
         rows = stored_rows(out, status=None if status is Status.any else status.value)
