@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from msae.experiments import EXPERIMENTS, ResultStore, execute, experiment_config, plan
-from msae.experiments.backends import _Iterations, run_names
+from msae.experiments.backends import IterationProgress, run_names
 
 LAYER = {
     "datasets": ["digits"],
@@ -79,7 +79,7 @@ def test_a_runs_bar_follows_its_iterations():
     specs = plan("table3", experiment_config("table3", False, LAYER, {"repeats": 1}))
     ae = next(spec for spec in specs if spec.model == "ae")
     progress = Progress(console=Console(file=io.StringIO(), force_terminal=True))
-    watch = _Iterations(progress, {ae.key: ae}, run_names([ae]), terminal=True)
+    watch = IterationProgress(progress, {ae.key: ae}, run_names([ae]), terminal=True)
     for iteration in (1, 2, 3):
         watch(ae.key, iteration)
         (task,) = progress.tasks

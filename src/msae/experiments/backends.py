@@ -235,7 +235,7 @@ def _outcome_line(name: str, outcome: dict[str, Any]) -> str:
     return line
 
 
-class _Iterations:
+class IterationProgress:
     """The iterations of the runs in progress: a bar each on a terminal; in a log file, a line
     at every tenth of a run's iterations, with its pace and the time it has left (a resumed
     run's first line says where it resumed)."""
@@ -309,7 +309,7 @@ def execute(
         bar = progress.add_task("runs", total=len(unique), completed=len(done))
         names = run_names(unique)
         pending_specs = {spec.key: spec for spec in pending}
-        watch = _Iterations(progress, pending_specs, names, console.is_terminal)
+        watch = IterationProgress(progress, pending_specs, names, console.is_terminal)
         outcomes = BACKENDS[backend](pending, workers, threads, ray_address, watch)
         with closing(outcomes):  # an interrupted loop stops the backend's runs at once
             for spec, outcome in outcomes:

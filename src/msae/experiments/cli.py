@@ -218,7 +218,10 @@ def export_command(
 
 
 def register(app: typer.Typer) -> None:
-    """Add the ``reproduce``, ``report`` and ``export`` commands to ``app``."""
+    """Add the ``train``, ``reproduce``, ``report`` and ``export`` commands to ``app``."""
+    from msae.experiments.train_cli import train_command
+
+    app.command("train")(train_command)
     app.command("reproduce")(reproduce_command)
     app.command("report")(report_command)
     app.command("export")(export_command)

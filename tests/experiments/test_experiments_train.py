@@ -1,0 +1,70 @@
+"""`msae train`: one model on one dataset, scored as Table 3 scores it, saved, resumable."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+from msae import MSAEClassifier
+from msae.experiments import experiment_config, plan
+from msae.experiments.data import load_split
+
+ARGS = ("train", "digits", "--iterations", "8", "--hidden", "16", "--threads", "1")
+
+
+def _accuracy(output: str, scored: str = "test") -> float:
+    return float(re.search(rf"^{scored} accuracy ([\d.]+) %$", output, re.M).group(1))
+
+
+def test_trains_scores_and_saves_the_model(invoke, tmp_path):
+    out = invoke(*ARGS, "--save", tmp_path / "model").output
+    assert "digits/lr21-msae (seed 0): 1257 training rows, 540 test rows;" in out
+    assert "max_iter=8, n_components=16" in out and "trained in" in out
+    assert re.search(r"hidden units switched off: \d+ of 16; inputs: \d+ of 64;", out), out
+    # The saved classifier is the one scored, on the split Table 3 uses for this seed.
+    cfg = experiment_config("table3", False, {"datasets": ["digits"], "models": ["lr21-msae"]})
+    split = load_split(plan("table3", cfg)[0])
+    model = MSAEClassifier.load(tmp_path / "model")
+    assert model.transformer_.n_components == 16
+    assert round(100 * model.score(split.X_test, split.y_test), 2) == _accuracy(out)
+
+
+def test_validation_scores_without_the_test_set(invoke):
+    out = invoke(*ARGS, "--validation", "0.2", "--model", "sae").output
+    assert "1005 training rows, 252 validation rows" in out
+    assert 50 < _accuracy(out, "validation") <= 100
+
+
+def test_bad_arguments_are_usage_errors(invoke, tmp_path):
+    assert "unknown dataset 'mnistt'" in invoke("train", "mnistt", code=2).output
+    absent = invoke("train", "usps", "--data-dir", tmp_path, code=2).output
+    assert "its files are not in" in absent
+    assert "'lam' parameter" in invoke(*ARGS, "--lam", "-1", code=2).output
+    assert "unknown model 'aee'" in invoke(*ARGS, "--model", "aee", code=2).output
+    raw = invoke(*ARGS, "--model", "raw", "--save", tmp_path / "m", code=2).output
+    assert "not a model that can be saved" in raw and not (tmp_path / "m").exists()
+
+
+def test_stopped_training_resumes_from_its_checkpoint(invoke, tmp_path):
+    """Ctrl-C once a checkpoint is saved: the command says how to resume, and the same command
+    carries the run on from there to the accuracy of a run never stopped."""
+    args = [*ARGS[:2], "--iterations", "300", "--hidden", "16", "--threads", "1"]
+    args += ["--checkpoint-dir", str(tmp_path / "ckpt")]
+    command = [sys.executable, "-m", "msae.experiments", *args]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if list((tmp_path / "ckpt").glob("*.ckpt")):
+            break
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGINT)
+    stopped = proc.communicate(timeout=60)[0].decode()
+    assert proc.returncode == 130, stopped
+    assert f"Stopped: the same command resumes from {tmp_path / 'ckpt'}." in stopped
+    resumed = invoke(*args).output
+    assert re.search(r"resumed from its checkpoint at iteration \d+", resumed), resumed
+    assert not list((tmp_path / "ckpt").glob("*.ckpt"))  # deleted once the run ended
+    whole = invoke(*ARGS[:2], "--iterations", "300", "--hidden", "16", "--threads", "1").output
+    assert _accuracy(resumed) == _accuracy(whole)
