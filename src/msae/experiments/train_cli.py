@@ -127,8 +127,11 @@ def _describe(spec: RunSpec, split: Split) -> str:
 def _fit(spec: RunSpec, split: Split, console: Console) -> Fitted:
     """Fit with a bar of the iterations on a terminal (a line at every tenth in a log)."""
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, TimeElapsedColumn(), console=console, transient=True) as progress:
-        terminal = console.is_terminal
+    terminal = console.is_terminal
+    bar = Progress(
+        *columns, TimeElapsedColumn(), console=console, transient=True, disable=not terminal
+    )
+    with bar as progress:
         watch = IterationProgress(progress, {spec.key: spec}, run_names([spec]), terminal)
         try:
             return fit_predict(spec, split, [lambda info: watch(spec.key, info.iteration)])
