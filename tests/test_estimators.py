@@ -215,3 +215,20 @@ def test_reconstruction_needs_the_whole_model(digits):
     for method, data in [("inverse_transform", small.transform(x_tr)), ("score_samples", x_tr)]:
         with pytest.raises(ValueError, match=f"{method} needs the whole model"):
             getattr(small, method)(data)
+
+
+def test_decision_function_and_log_proba_agree_with_predict_proba(digits):
+    x_tr, x_te, y_tr, _ = digits
+    clf = MSAEClassifier(16, max_iter=10, dtype="float64", random_state=0).fit(x_tr, y_tr + 3)
+    logits = clf.decision_function(x_te)
+    expected = clf.transformer_.transform(x_te) @ clf.coef_.T + clf.intercept_
+    np.testing.assert_allclose(logits, expected, rtol=1e-12)
+    proba = clf.predict_proba(x_te)
+    np.testing.assert_allclose(np.exp(clf.predict_log_proba(x_te)), proba, rtol=1e-12)
+    np.testing.assert_array_equal(clf.classes_[logits.argmax(1)], clf.predict(x_te))
+    assert logits.shape == proba.shape == (len(x_te), 10)
+    binary = y_tr < 5
+    two = MSAEClassifier(16, max_iter=10, random_state=0).fit(x_tr, np.where(binary, "lo", "hi"))
+    score = two.decision_function(x_te)  # as scikit-learn's binary classifiers: classes_[1]'s
+    assert score.shape == (len(x_te),)
+    np.testing.assert_array_equal(two.classes_[(score > 0).astype(int)], two.predict(x_te))

@@ -103,7 +103,7 @@ def _run(
 
     def closure() -> Tensor:
         opt.zero_grad()
-        logits = torch.addmm(intercept, features(), coef.T)
+        logits = softmax_logits(features(), coef, intercept)
         loss = F.cross_entropy(logits, labels) + 0.5 * alpha * coef.square().sum()
         loss.backward()
         return loss
@@ -112,5 +112,9 @@ def _run(
         opt.step(closure)
 
 
+def softmax_logits(features: Tensor, coef: Tensor, intercept: Tensor) -> Tensor:
+    return torch.addmm(intercept, features, coef.T)
+
+
 def softmax_proba(features: Tensor, coef: Tensor, intercept: Tensor) -> Tensor:
-    return torch.softmax(torch.addmm(intercept, features, coef.T), dim=1)
+    return torch.softmax(softmax_logits(features, coef, intercept), dim=1)

@@ -29,7 +29,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from msae import io
-from msae.classify import DEFAULT_ALPHA, fine_tune, fit_softmax, softmax_proba
+from msae.classify import DEFAULT_ALPHA, fine_tune, fit_softmax, softmax_logits
 from msae.models import PRESETS, ModelConfig, build_model, get_preset
 from msae.penalties import SPARSITY_TERMS, WEIGHT_PENALTIES
 from msae.train import SOLVERS, TrainConfig, train
@@ -493,13 +493,29 @@ class MSAEClassifier(ClassifierMixin, _AutoEncoderParams):
             lengths=lengths,
         )
 
-    def predict_proba(self, X: Any) -> np.ndarray:
+    def _logits(self, X: Any) -> torch.Tensor:
         check_is_fitted(self, "coef_")
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         features = self.transformer_._features(X)
         coef = torch.as_tensor(self.coef_, device=features.device)
         intercept = torch.as_tensor(self.intercept_, device=features.device)
-        return softmax_proba(features, coef, intercept).cpu().numpy()
+        return softmax_logits(features, coef, intercept)
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """The softmax's logits ``coef_ h + intercept_`` of the hidden features, a column per
+        class of ``classes_``; with two classes, as scikit-learn's binary classifiers, one
+        score per row, of ``classes_[1]`` (its logit minus that of ``classes_[0]``)."""
+        logits = self._logits(X)
+        if logits.shape[1] == 2:
+            logits = logits[:, 1] - logits[:, 0]
+        return logits.cpu().numpy()
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        return torch.softmax(self._logits(X), dim=1).cpu().numpy()
+
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        """The log of :meth:`predict_proba`, computed without its underflow."""
+        return torch.log_softmax(self._logits(X), dim=1).cpu().numpy()
 
     def predict(self, X: Any) -> np.ndarray:
         proba = self.predict_proba(X)  # checks fitted-ness first
