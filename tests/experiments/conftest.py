@@ -1,4 +1,9 @@
 import json
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
 
 import pytest
 import torch
@@ -54,3 +59,36 @@ def invoke(app):
         return result
 
     return run
+
+
+def _start_cli(*args: str, **options) -> subprocess.Popen:
+    """``python -m msae.experiments ARGS`` in a child process, its output piped. SIGINT is
+    restored to its default there, so that it raises KeyboardInterrupt as from a shell's
+    foreground even when the tests run where SIGINT is ignored (a background job's)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "msae.experiments", *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        **options,
+    )
+
+
+def _wait_until(ready: Callable[[], bool], seconds: float, while_=lambda: True) -> bool:
+    """Poll ``ready()`` for up to ``seconds`` while ``while_()`` holds; whether it came true."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and while_():
+        if ready():
+            return True
+        time.sleep(0.02)
+    return ready()
+
+
+@pytest.fixture(scope="session")
+def start_cli():
+    return _start_cli
+
+
+@pytest.fixture(scope="session")
+def wait_until():
+    return _wait_until

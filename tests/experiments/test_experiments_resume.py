@@ -4,7 +4,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -27,7 +26,7 @@ def _results(out_dir) -> dict:
     }
 
 
-def test_killed_sweep_resumes_to_the_same_table(tmp_path, invoke, tiny_config):
+def test_killed_sweep_resumes_to_the_same_table(tmp_path, invoke, tiny_config, wait_until):
     killed = tmp_path / "killed"
     command = [
         sys.executable,
@@ -40,11 +39,8 @@ def test_killed_sweep_resumes_to_the_same_table(tmp_path, invoke, tiny_config):
         str(killed),
     ]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None:
-        if (killed / "results.sqlite").exists() and _metrics(killed):
-            break
-        time.sleep(0.05)
+    stored = lambda: (killed / "results.sqlite").exists() and bool(_metrics(killed))  # noqa: E731
+    wait_until(stored, 60, while_=lambda: proc.poll() is None)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     before = _metrics(killed)
@@ -58,7 +54,9 @@ def test_killed_sweep_resumes_to_the_same_table(tmp_path, invoke, tiny_config):
     assert {k: after[k] for k in before} == before
 
 
-def test_a_run_killed_mid_training_resumes_from_its_checkpoint(tmp_path, invoke, tiny_config):
+def test_a_run_killed_mid_training_resumes_from_its_checkpoint(
+    tmp_path, invoke, tiny_config, wait_until
+):
     """SIGKILL once the run has saved a training checkpoint: the rerun carries that run on from
     there (and says so), and its accuracy is that of a run never stopped."""
     args = [
@@ -68,11 +66,8 @@ def test_a_run_killed_mid_training_resumes_from_its_checkpoint(tmp_path, invoke,
     killed = tmp_path / "killed"
     command = [sys.executable, "-m", "msae.experiments", *args, "--out", str(killed)]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        if list((killed / "checkpoints").glob("*.ckpt")):
-            break
-        time.sleep(0.01)
+    saved = lambda: bool(list((killed / "checkpoints").glob("*.ckpt")))  # noqa: E731
+    wait_until(saved, 120, while_=lambda: proc.poll() is None)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert list((killed / "checkpoints").glob("*.ckpt")), proc.stderr.read().decode()
@@ -111,7 +106,7 @@ def _running(pid: int) -> bool:
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
 @pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL])
-def test_a_stopped_sweep_stops_its_workers(tmp_path, tiny_config, how):
+def test_a_stopped_sweep_stops_its_workers(tmp_path, tiny_config, how, start_cli, wait_until):
     """Ctrl-C or a kill of the driver alone (a worker gets no signal) ends the pool's runs
     too: Ctrl-C does not wait for the queued runs, and no worker trains on, orphaned, for a
     result nobody will store, beside the rerun that resumes it."""
@@ -120,29 +115,16 @@ def test_a_stopped_sweep_stops_its_workers(tmp_path, tiny_config, how):
         *["--threads", "1", "--iterations", "1000000", "--hidden", "16"],
         *["--config", tiny_config, "--out", str(tmp_path)],
     ]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "msae.experiments", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        # as from a shell's foreground: KeyboardInterrupt on SIGINT, even if the tests run
-        # where SIGINT is ignored (a background job's)
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
+    proc = start_cli(*args)
     workers: list[int] = []
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and proc.poll() is None:
-            if len(list((tmp_path / "checkpoints").glob("*.ckpt"))) == 2:  # both are training
-                break
-            time.sleep(0.05)
+        training = lambda: len(list((tmp_path / "checkpoints").glob("*.ckpt"))) == 2  # noqa: E731
+        wait_until(training, 120, while_=lambda: proc.poll() is None)  # both runs are training
         workers = _children(proc.pid)
         os.kill(proc.pid, how)
         output = proc.communicate(timeout=60)[0].decode()
         assert len(workers) >= 2, output  # the two workers, and multiprocessing's resource tracker
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and any(map(_running, workers)):
-            time.sleep(0.1)
-        assert not any(map(_running, workers)), output
+        assert wait_until(lambda: not any(map(_running, workers)), 30), output
     finally:  # should this fail, leave no million-iteration run behind
         for pid in [proc.pid, *_children(proc.pid), *workers]:
             if _running(pid):

@@ -3,9 +3,6 @@
 import os
 import re
 import signal
-import subprocess
-import sys
-import time
 
 from msae import MSAEClassifier
 from msae.experiments import experiment_config, plan
@@ -47,18 +44,14 @@ def test_bad_arguments_are_usage_errors(invoke, tmp_path):
     assert "not a model that can be saved" in raw and not (tmp_path / "m").exists()
 
 
-def test_stopped_training_resumes_from_its_checkpoint(invoke, tmp_path):
+def test_stopped_training_resumes_from_its_checkpoint(invoke, tmp_path, start_cli, wait_until):
     """Ctrl-C once a checkpoint is saved: the command says how to resume, and the same command
     carries the run on from there to the accuracy of a run never stopped."""
     args = [*ARGS[:2], "--iterations", "300", "--hidden", "16", "--threads", "1"]
     args += ["--checkpoint-dir", str(tmp_path / "ckpt")]
-    command = [sys.executable, "-m", "msae.experiments", *args]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        if list((tmp_path / "ckpt").glob("*.ckpt")):
-            break
-        time.sleep(0.01)
+    proc = start_cli(*args)
+    saved = lambda: bool(list((tmp_path / "ckpt").glob("*.ckpt")))  # noqa: E731
+    wait_until(saved, 120, while_=lambda: proc.poll() is None)
     os.kill(proc.pid, signal.SIGINT)
     stopped = proc.communicate(timeout=60)[0].decode()
     assert proc.returncode == 130, stopped

@@ -2,6 +2,8 @@
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -17,6 +19,11 @@ from msae.experiments.spec import RunSpec
 from msae.experiments.store import STORE_NAME, ResultStore, stored_rows
 from msae.experiments.sweep import CHECKPOINT_DIR, experiment_config, plan, reproduce
 from msae.terminal import make_console
+
+StoreDir = Annotated[Path, typer.Option(help="Output directory holding results.sqlite.")]
+ExperimentNames = Annotated[
+    list[str] | None, typer.Option(help="Comma-separated experiments (default: all).")
+]
 
 ALL = "all"
 # The choices of the EXPERIMENT argument, from the registry.
@@ -77,22 +84,7 @@ def reproduce_command(
         set_layer = config.parse_assignments(assignments or [])
     except config.ConfigError as exc:
         raise typer.BadParameter(str(exc), param_hint="'--config' / '--set'") from exc
-    flag_layer = options.flag_layer(
-        repeats=repeats,
-        datasets=datasets,
-        models=models,
-        lam=lam,
-        beta=beta,
-        iterations=iterations,
-        hidden=hidden,
-        rho=rho,
-        solver=solver,
-        classifier_alpha=classifier_alpha,
-        fine_tune_iter=fine_tune_iter,
-        validation=validation,
-        data_dir=None if data_dir is None else str(data_dir),
-        device=device,
-    )
+    flag_layer = options.flag_layer(**locals())  # the flags, by their names
     layers = [*file_layers, flag_layer, set_layer]
     failed = 0
     try:
@@ -156,23 +148,26 @@ def _values(specs: list[RunSpec]) -> str:
 
 
 def report_command(
-    out: Annotated[Path, typer.Option(help="Output directory holding results.sqlite.")] = Path(
-        "results"
-    ),
-    experiments: Annotated[
-        list[str] | None, typer.Option(help="Comma-separated experiments.")
-    ] = None,
+    out: StoreDir = Path("results"),
+    experiments: ExperimentNames = None,
 ) -> None:
     """Write report.md and figures/*.png: our results beside the paper's."""
     from msae.report import write_report
 
-    try:
+    with _store_errors():
         path = write_report(out, options.names(experiments))
+    make_console().print(f"Wrote {path}")
+
+
+@contextmanager
+def _store_errors() -> Iterator[None]:
+    """A missing store and an unknown experiment name as usage errors of their options."""
+    try:
+        yield
     except FileNotFoundError as exc:
         raise typer.BadParameter(str(exc), param_hint="--out") from exc
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--experiments") from exc
-    make_console().print(f"Wrote {path}")
 
 
 class Status(str, Enum):
@@ -182,12 +177,8 @@ class Status(str, Enum):
 
 
 def export_command(
-    out: Annotated[Path, typer.Option(help="Output directory holding results.sqlite.")] = Path(
-        "results"
-    ),
-    experiments: Annotated[
-        list[str] | None, typer.Option(help="Comma-separated experiments (default: all).")
-    ] = None,
+    out: StoreDir = Path("results"),
+    experiments: ExperimentNames = None,
     fmt: Annotated[
         ExportFormat,
         typer.Option("--format", help="csv: a column per parameter and metric; jsonl: nested."),
@@ -201,13 +192,9 @@ def export_command(
 ) -> None:
     """Write every stored run as CSV or JSON Lines, for pandas, R or a spreadsheet."""
     names = options.names(experiments)
-    try:
+    with _store_errors():
         check_names(names)
         rows = stored_rows(out, status=None if status is Status.any else status.value)
-    except FileNotFoundError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--out") from exc
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--experiments") from exc
     rows = [row for row in rows if names is None or row.experiment in names]
     if file is None:
         export.write(rows, sys.stdout, fmt.value)

@@ -54,7 +54,8 @@ def names(values: list[str] | None) -> list[str] | None:
 
 
 def flag_layer(**flags: Any) -> dict[str, Any]:
-    """The config layer of the command-line flags that were given.
+    """The config layer of the command-line flags that were given, from a command's parameters
+    by name (``flag_layer(**locals())``; the names it does not know are left alone).
 
     Hyperparameter flags override every dataset and lift the --quick cap of their key.
     """
@@ -70,7 +71,7 @@ def flag_layer(**flags: Any) -> dict[str, Any]:
         "validation": "validation",
     }
     override = {key: flags[flag] for flag, key in keys.items() if flags[flag] is not None}
-    base = {k: flags[k] for k in ("data_dir", "device") if flags[k] is not None}
+    base = {k: str(flags[k]) for k in ("data_dir", "device") if flags[k] is not None}
     top = {
         "repeats": flags["repeats"],
         "datasets": names(flags["datasets"]),

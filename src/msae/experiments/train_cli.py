@@ -67,22 +67,8 @@ def train_command(
         raise typer.BadParameter(
             "the raw softmax is not a model that can be saved", param_hint="--save"
         )
-    layer = options.flag_layer(
-        repeats=1,
-        datasets=[dataset],
-        models=[model],
-        lam=lam,
-        beta=beta,
-        iterations=iterations,
-        hidden=hidden,
-        rho=rho,
-        solver=solver,
-        classifier_alpha=classifier_alpha,
-        fine_tune_iter=fine_tune_iter,
-        validation=validation,
-        data_dir=None if data_dir is None else str(data_dir),
-        device=device,
-    )
+    flags = {**locals(), "repeats": 1, "datasets": [dataset], "models": [model]}
+    layer = options.flag_layer(**flags)  # the flags, by their names
     layer |= {"seed": seed, "base": {**layer["base"], "n_train": n_train}}
     try:
         if reason := missing(dataset, data_dir, download):
