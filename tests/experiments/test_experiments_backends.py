@@ -10,7 +10,8 @@ from rich.console import Console
 from rich.progress import Progress
 
 from msae.experiments import EXPERIMENTS, ResultStore, execute, experiment_config, plan
-from msae.experiments.backends import IterationProgress, run_names
+from msae.experiments.backends import IterationProgress, finishing, run_names
+from msae.experiments.spec import RunSpec
 
 LAYER = {
     "datasets": ["digits"],
@@ -142,3 +143,33 @@ def test_run_names_tell_apart_the_cells_of_a_grid():
     assert sorted(run_names(table3).values()) == [
         f"digits/{model} (seed {seed})" for model in ("ae", "raw") for seed in (0, 1)
     ]
+
+
+def test_the_last_iteration_says_what_training_still_does():
+    """After its last L-BFGS iteration an L2,1 model polishes for minutes at MNIST's size, and
+    fine-tuning follows: the line of that iteration says so, so that a full bar is not a hang."""
+
+    def spec(model: str, **params) -> RunSpec:
+        return RunSpec("table3", "mnist", model, {"lam": 1e-5, "solver": "lbfgs", **params}, 0)
+
+    polish = "the L2,1 polish (30 proximal-gradient steps)"
+    assert finishing(spec("lr21-msae")) == finishing(spec("lr21-sae")) == polish
+    assert (
+        finishing(spec("lr21-msae", fine_tune_iter=50))
+        == f"{polish} and 50 iterations of fine-tuning"
+    )
+    for plain in [
+        spec("ae"),
+        spec("raw"),
+        spec("lr21-msae", lam=0.0),
+        spec("lr21-msae", solver="adam"),
+    ]:
+        assert finishing(plain) == ""
+    log = io.StringIO()
+    run = spec("lr21-msae", max_iter=3)
+    progress = Progress(console=Console(file=log, force_terminal=False, width=40))
+    watch = IterationProgress(progress, {run.key: run}, run_names([run]), terminal=False)
+    for iteration in (1, 2, 3):
+        watch(run.key, iteration)
+    lines = log.getvalue().splitlines()
+    assert lines[-1].endswith(f"min left; then {polish}") and "then" not in lines[-2], lines

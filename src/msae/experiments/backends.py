@@ -35,7 +35,9 @@ from msae.experiments.registry import EXPERIMENTS
 from msae.experiments.runner import Progressed, report_progress
 from msae.experiments.spec import RUNTIME_KEYS, RunSpec
 from msae.experiments.store import ResultStore
+from msae.models import PRESETS
 from msae.terminal import make_console
+from msae.train import TrainConfig
 
 Outcomes = Iterator[tuple[RunSpec, dict[str, Any]]]
 
@@ -235,6 +237,19 @@ def _outcome_line(name: str, outcome: dict[str, Any]) -> str:
     return line
 
 
+def finishing(spec: RunSpec) -> str:
+    """What a run trains after its last optimiser iteration, which the iterations do not
+    show ('' if nothing long): at MNIST's size, minutes with the bar full."""
+    steps = []
+    preset = PRESETS.get(spec.model)
+    polished = preset is not None and preset.defaults.get("weight_penalty") == "l21"
+    if polished and spec.params.get("lam") and spec.params.get("solver", "lbfgs") == "lbfgs":
+        steps.append(f"the L2,1 polish ({TrainConfig.polish_iter} proximal-gradient steps)")
+    if fine := spec.params.get("fine_tune_iter"):
+        steps.append(f"{fine} iterations of fine-tuning")
+    return " and ".join(steps)
+
+
 class IterationProgress:
     """The iterations of the runs in progress: a bar each on a terminal; in a log file, a line
     at every tenth of a run's iterations, with its pace and the time it has left (a resumed
@@ -256,14 +271,16 @@ class IterationProgress:
         spec = self.specs[key]
         total = spec.params.get("max_iter") or iteration
         name = self.names[key]
+        rest = finishing(spec) if iteration == total else ""
+        then = f"; then {rest}" if rest else ""
         if self.terminal:
             if key not in self.bars:
                 self.bars[key] = self.progress.add_task(f"  {name}", total=total)
-            self.progress.update(self.bars[key], completed=iteration)
+            self.progress.update(self.bars[key], completed=iteration, description=f"  {name}{then}")
         elif (tenth := 10 * iteration // total) > self.tenths.get(key, -1):
             self.tenths[key] = tenth
-            line = f"  {name}: iteration {iteration}/{total}{self._pace(key, iteration, total)}"
-            say(self.progress.console, line)
+            pace = self._pace(key, iteration, total)
+            say(self.progress.console, f"  {name}: iteration {iteration}/{total}{pace}{then}")
 
     def _pace(self, key: str, iteration: int, total: int) -> str:
         """``, 8.6 s/iteration, 52 min left`` from the reports so far ('' at the first)."""
