@@ -73,7 +73,7 @@ def test_sensitivity_counts_the_cells_near_the_best(tmp_path):
             store.write(spec, outcome, {"version": "0.1.0", "git_commit": None})
     text = write_report(tmp_path).read_text()
     assert "λ=1e-05, β=1e-01" in text  # the best cell
-    assert "3/6 cells; λ up to 1e-03, β up to 1e+00" in text
+    assert "3/6 cells; λ up to 1e-03, β up to 1e+00 | 6/100 |" in text  # a part of the grid
     assert (tmp_path / "figures" / "fig06_sensitivity.png").exists()
 
 
@@ -91,6 +91,15 @@ def test_a_sensitivity_cell_not_run_says_so(tmp_path, monkeypatch):
     (fig,) = figures
     cells = sorted(t.get_text() for t in fig.axes[0].texts)
     assert cells == ["89.2", "89.5", "90.0", "not run"]
+
+
+def test_the_paper_grid_count_leaves_out_cells_off_it(tmp_path):
+    """A cell at λ = 3e-5 is not one of the paper's 100: it is not counted as one."""
+    with ResultStore(tmp_path) as store:
+        for lam in (1e-7, 3e-5, 1e2):
+            spec = RunSpec("sensitivity", "usps", "lr21-msae", {"lam": lam, "beta": 1e-7}, 0)
+            store.write(spec, {"status": "ok", "metrics": {"accuracy": 0.5}}, {})
+    assert "| 2/100 |" in write_report(tmp_path).read_text()
 
 
 def test_tune_lists_grid_points_in_numeric_order(tmp_path):
