@@ -42,6 +42,9 @@ def test_bad_arguments_are_usage_errors(invoke, tmp_path):
     assert "unknown model 'aee'" in invoke(*ARGS, "--model", "aee", code=2).output
     raw = invoke(*ARGS, "--model", "raw", "--save", tmp_path / "m", code=2).output
     assert "not a model that can be saved" in raw and not (tmp_path / "m").exists()
+    (tmp_path / "file").write_text("")  # --save is checked before training, not after
+    blocked = invoke(*ARGS, "--save", tmp_path / "file" / "model", code=2).output
+    assert f"cannot write to {tmp_path / 'file' / 'model'}" in blocked and "accuracy" not in blocked
 
 
 def test_stopped_training_resumes_from_its_checkpoint(invoke, tmp_path, start_cli, wait_until):

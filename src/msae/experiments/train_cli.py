@@ -63,10 +63,17 @@ def train_command(
 ) -> None:
     """Train one model on one dataset (the paper's settings by default) and score it."""
     console = make_console()
-    if save is not None and model == RAW:
-        raise typer.BadParameter(
-            "the raw softmax is not a model that can be saved", param_hint="--save"
-        )
+    if save is not None:  # checked now, not after an hour of training
+        if model == RAW:
+            raise typer.BadParameter(
+                "the raw softmax is not a model that can be saved", param_hint="--save"
+            )
+        try:
+            save.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise typer.BadParameter(
+                f"cannot write to {save}: {exc.strerror}", param_hint="--save"
+            ) from exc
     flags = {**locals(), "repeats": 1, "datasets": [dataset], "models": [model]}
     layer = options.flag_layer(**flags)  # the flags, by their names
     layer |= {"seed": seed, "base": {**layer["base"], "n_train": n_train}}
@@ -96,6 +103,10 @@ def train_command(
 _RAW_PARAMS = {"n_train", "n_test", "validation", "classifier_alpha"}
 
 
+def _scored(spec: RunSpec) -> str:
+    return "validation" if spec.params.get("validation") else "test"
+
+
 def _describe(spec: RunSpec, split: Split) -> str:
     shown = [
         (k, v)
@@ -103,10 +114,9 @@ def _describe(spec: RunSpec, split: Split) -> str:
         if v is not None and k != "data_dir" and (spec.model != RAW or k in _RAW_PARAMS)
     ]
     settings = ", ".join(f"{k}={v}" for k, v in shown) or "default settings"
-    scored = "validation" if spec.params.get("validation") else "test"
     return (
         f"{spec.dataset}/{spec.model} (seed {spec.seed}): {len(split.y_train)} training rows, "
-        f"{len(split.y_test)} {scored} rows; {settings}"
+        f"{len(split.y_test)} {_scored(spec)} rows; {settings}"
     )
 
 
@@ -129,8 +139,7 @@ def _fit(spec: RunSpec, split: Split, console: Console) -> Fitted:
 
 
 def _results(spec: RunSpec, split: Split, fitted: Fitted) -> list[str]:
-    scored = "validation" if spec.params.get("validation") else "test"
-    lines = [f"{scored} accuracy {100 * accuracy(split.y_test, fitted.y_pred):.2f} %"]
+    lines = [f"{_scored(spec)} accuracy {100 * accuracy(split.y_test, fitted.y_pred):.2f} %"]
     timing = f"trained in {fitted.train_time:.1f} s"
     if fitted.resumed_at:
         timing += f" (resumed from its checkpoint at iteration {fitted.resumed_at})"
