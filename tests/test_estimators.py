@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import torch
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils.estimator_checks import check_estimator
@@ -232,3 +233,12 @@ def test_decision_function_and_log_proba_agree_with_predict_proba(digits):
     score = two.decision_function(x_te)  # as scikit-learn's binary classifiers: classes_[1]'s
     assert score.shape == (len(x_te),)
     np.testing.assert_array_equal(two.classes_[(score > 0).astype(int)], two.predict(x_te))
+
+
+def test_a_device_that_is_not_there_is_a_clear_error(digits):
+    """Not an AssertionError from torch's CUDA module once training has begun."""
+    with pytest.raises(ValueError, match="unknown device 'cudaa'"):
+        MSAETransformer(4, max_iter=2, device="cudaa").fit(digits[0][:20])
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="device 'cuda:0' is not available: torch"):
+            MSAEClassifier(4, max_iter=2, device="cuda:0").fit(digits[0][:20], digits[2][:20])

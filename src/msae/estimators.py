@@ -59,10 +59,34 @@ _AE_CONSTRAINTS: dict[str, list] = {
 }
 
 
-def _resolve_device(device: str) -> torch.device:
+def parse_device(device: str) -> torch.device:
+    """The torch device ``device`` names (``"auto"``: CUDA if there is one, else the CPU);
+    ValueError for a name torch does not know."""
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    try:
+        return torch.device(device)
+    except RuntimeError:
+        raise ValueError(
+            f"unknown device {device!r}: use 'cpu', 'cuda', 'cuda:N' or 'auto'"
+        ) from None
+
+
+def resolve_device(device: str) -> torch.device:
+    """:func:`parse_device`, and a ValueError that says why where this machine does not have
+    that device (rather than an error from deep in torch, once training has started)."""
+    parsed = parse_device(device)
+    if parsed.type == "cuda":
+        if not torch.cuda.is_available():
+            why = "is a build without CUDA" if torch.version.cuda is None else "finds no GPU"
+            raise ValueError(f"device {device!r} is not available: torch {torch.__version__} {why}")
+        if parsed.index is not None and parsed.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device {device!r} is not available: {torch.cuda.device_count()} CUDA device(s)"
+            )
+    if parsed.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device {device!r} is not available on this machine")
+    return parsed
 
 
 class _AutoEncoderParams(BaseEstimator):
@@ -87,7 +111,7 @@ class _AutoEncoderParams(BaseEstimator):
 
     def _torch(self, x: np.ndarray) -> torch.Tensor:
         x = np.require(x, requirements="W")  # torch cannot wrap read-only arrays
-        return torch.as_tensor(x, dtype=_DTYPES[self.dtype], device=_resolve_device(self.device))
+        return torch.as_tensor(x, dtype=_DTYPES[self.dtype], device=parse_device(self.device))
 
 
 class MSAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _AutoEncoderParams):
@@ -214,12 +238,13 @@ class MSAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _AutoEn
         ``checkpoint_every`` iterations, and a fit that finds a checkpoint of the same data and
         settings there resumes from it; the file is deleted when training ends.
         """
+        device = resolve_device(self.device)
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         config = self._model_config(X.shape[1])
         preset = get_preset(self.preset)
         model = build_model(config, preset, seed, _DTYPES[self.dtype])
-        model.to(_resolve_device(self.device))
+        model.to(device)
         callbacks = list(self.callbacks or [])
         if self.verbose:
             callbacks.append(_print_iteration)

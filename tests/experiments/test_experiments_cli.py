@@ -1,3 +1,6 @@
+import pytest
+import torch
+
 from msae.experiments import EXPERIMENTS, ResultStore, experiment_config, plan
 
 
@@ -37,6 +40,15 @@ def test_a_config_without_runs_is_an_error_not_an_empty_sweep(invoke):
     ]:
         assert f"tune has no runs to do: {named}" in invoke(*args, "--set", setting, code=2).output
     assert "9 runs, 0 already" in invoke(*args).output  # the same, with the lists as they were
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA device")
+def test_a_device_that_is_not_here_stops_a_local_sweep_before_it_starts(invoke, tmp_path):
+    args = ("--datasets", "digits", "--models", "ae", "--device", "cuda")
+    out = invoke("reproduce", "table3", *args, "--out", tmp_path / "r", code=2).output
+    assert "device 'cuda' is not available" in out and not (tmp_path / "r").exists()
+    assert "device 'cuda' is not available" in invoke("train", "digits", "--device", "cuda",
+                                                       code=2).output  # fmt: skip
 
 
 def test_dry_run_counts_runs_and_writes_nothing(invoke, tmp_path):

@@ -20,6 +20,7 @@ from sklearn.utils._param_validation import (
 )
 
 from msae.classify import DEFAULT_ALPHA, fit_softmax, softmax_proba
+from msae.estimators import parse_device
 from msae.experiments.data import Split, load_split
 from msae.experiments.paper import RAW
 from msae.experiments.spec import ESTIMATOR_PARAMS, RunSpec
@@ -91,7 +92,9 @@ def check_params(spec: RunSpec) -> None:
             )
         if spec.model != RAW:
             _classifier(spec)._validate_params()
-    except InvalidParameterError as exc:
+            parse_device(spec.params.get("device") or "cpu")  # its name; whether it is here,
+            # only where the runs execute (a Ray cluster's GPUs are not the driver's)
+    except (InvalidParameterError, ValueError) as exc:
         raise ValueError(f"{spec.dataset}/{spec.model}: {exc}") from exc
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from rich.console import Console
 
 from msae.data import DATASETS
+from msae.estimators import resolve_device
 from msae.experiments import config
 from msae.experiments.backends import Summary, execute, say
 from msae.experiments.data import LOCAL_DATASETS, missing
@@ -89,6 +90,12 @@ def reproduce(
     """Run experiment ``name`` into ``out_dir/results.sqlite``, skipping finished runs."""
     console = console or make_console()
     specs = plan(name, cfg, download, console)
+    if backend == "local":  # the runs execute here: a device this machine lacks fails them all
+        for device in {spec.params.get("device") or "cpu" for spec in specs}:
+            try:
+                resolve_device(device)
+            except ValueError as exc:
+                raise config.ConfigError(str(exc)) from exc
     checkpoints = Path(out_dir).resolve() / CHECKPOINT_DIR
     if EXPERIMENTS[name].resumable:
         specs = [spec.with_params(checkpoint_dir=str(checkpoints)) for spec in specs]

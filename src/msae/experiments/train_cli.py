@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from msae.data import DatasetError
+from msae.estimators import resolve_device
 from msae.experiments import config, options
 from msae.experiments.backends import IterationProgress, run_names
 from msae.experiments.data import Split, load_split, missing
@@ -85,6 +86,10 @@ def train_command(
         raise typer.BadParameter(str(exc), param_hint="DATASET") from exc
     except config.ConfigError as exc:
         raise typer.BadParameter(str(exc)) from exc
+    try:
+        resolve_device(spec.params.get("device") or "cpu")
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--device") from exc
     if checkpoint_dir is not None:
         spec = spec.with_params(checkpoint_dir=str(checkpoint_dir))
     if threads is not None:
