@@ -3,6 +3,7 @@
 import pytest
 import typer
 from rich.markup import render
+from typer.testing import CliRunner
 
 from msae.cli import app
 
@@ -27,4 +28,19 @@ def test_help_texts_are_not_eaten_as_markup(path, command):
 
 def test_every_command_is_checked():
     names = {path for path, _ in COMMANDS}
-    assert {"msae demo", "msae datasets", "msae reproduce", "msae report"} <= names
+    assert {"msae demo", "msae datasets", "msae train", "msae reproduce", "msae report"} <= names
+    assert "msae export" in names
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--presets", "ae,foo"], "unknown preset 'foo'"),
+        (["--presets", ","], "no preset given"),
+        (["--max-iter", "0"], "--max-iter"),
+        (["--device", "cudaa"], "unknown device 'cudaa'"),
+    ],
+)
+def test_demo_rejects_bad_options_before_training(args, message):
+    result = CliRunner().invoke(app, ["demo", *args], env={"COLUMNS": "200"})
+    assert result.exit_code == 2 and message in result.output, result.output

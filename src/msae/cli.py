@@ -10,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from msae import PRESETS, MSAEClassifier, __version__
+from msae.estimators import resolve_device
 from msae.terminal import make_console
 
 app = typer.Typer(help="Multi-scale sparse auto-encoders: train, reproduce the paper, report.")
@@ -31,8 +32,8 @@ def main(
 
 @app.command()
 def demo(
-    n_components: int = typer.Option(100, help="Hidden units."),
-    max_iter: int = typer.Option(100, help="L-BFGS iterations per model."),
+    n_components: int = typer.Option(100, min=1, help="Hidden units."),
+    max_iter: int = typer.Option(100, min=1, help="L-BFGS iterations per model."),
     presets: str = typer.Option(",".join(PRESETS), help="Comma-separated preset names."),
     device: str = typer.Option("cpu", help="cpu, cuda or auto."),
     seed: int = typer.Option(0, help="Random seed (split and weights)."),
@@ -46,6 +47,15 @@ def demo(
     x = (x / 16.0).astype(np.float32)
     x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=0.25, stratify=y, random_state=seed)
     names = [p.strip() for p in presets.split(",") if p.strip()]
+    unknown = [name for name in names if name not in PRESETS]
+    if unknown or not names:
+        what = f"unknown preset {unknown[0]!r}" if unknown else "no preset given"
+        choices = ", ".join(PRESETS)
+        raise typer.BadParameter(f"{what}; the presets are {choices}", param_hint="--presets")
+    try:
+        resolve_device(device)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--device") from exc
     table = Table(
         title=f"digits: {len(x_tr)} train / {len(x_te)} test, {n_components} hidden units"
     )
