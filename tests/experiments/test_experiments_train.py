@@ -5,7 +5,7 @@ import re
 import signal
 
 from msae import MSAEClassifier
-from msae.experiments import experiment_config, plan
+from msae.experiments import ResultStore, experiment_config, plan
 from msae.experiments.data import load_split
 
 ARGS = ("train", "digits", "--iterations", "8", "--hidden", "16", "--threads", "1")
@@ -64,3 +64,14 @@ def test_stopped_training_resumes_from_its_checkpoint(invoke, tmp_path, start_cl
     assert not list((tmp_path / "ckpt").glob("*.ckpt"))  # deleted once the run ended
     whole = invoke(*ARGS[:2], "--iterations", "300", "--hidden", "16", "--threads", "1").output
     assert _accuracy(resumed) == _accuracy(whole)
+
+
+def test_it_is_the_run_that_table3_stores(invoke, tmp_path):
+    """Same defaults, split, seed and fit: the accuracy Table 3 stores for that run."""
+    flags = ("--iterations", "8", "--hidden", "16", "--threads", "1")
+    out = invoke("train", "digits", "--model", "sae", "--seed", "1", *flags).output
+    invoke("reproduce", "table3", "--datasets", "digits", "--models", "sae", "--repeats", "2",
+           *flags, "--out", tmp_path)  # fmt: skip
+    with ResultStore(tmp_path) as store:
+        (row,) = [r for r in store.rows() if r.seed == 1]
+    assert round(100 * row.metrics["accuracy"], 2) == _accuracy(out)
