@@ -230,3 +230,18 @@ def test_a_table_of_the_floor_alone_has_no_empty_comparison(tmp_path):
     assert "Ours minus the paper" not in text
     assert "No auto-encoder ran here" in text
     assert not (tmp_path / "figures" / "table3.png").exists()  # it would show only the floor
+
+
+def test_heat_map_colours_span_at_least_ten_points(tmp_path, monkeypatch):
+    """Two cells 0.02 points apart are not drawn as far apart as 18 % and 94 %."""
+    with ResultStore(tmp_path) as store:
+        for lam, acc in ((1e-7, 0.9637), (1e-5, 0.9635)):
+            spec = RunSpec("sensitivity", "mnist", "lr21-msae", {"lam": lam, "beta": 0.1}, 0)
+            store.write(spec, {"status": "ok", "metrics": {"accuracy": acc}}, {})
+    figures = []
+    save = reporting.save
+    monkeypatch.setattr(reporting, "save", lambda fig, *a: figures.append(fig) or save(fig, *a))
+    write_report(tmp_path)
+    (fig,) = figures
+    low, high = fig.axes[0].images[0].get_clim()
+    assert high == pytest.approx(96.37) and low == pytest.approx(86.37)

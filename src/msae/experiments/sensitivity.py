@@ -18,6 +18,7 @@ from msae.experiments.store import Row
 NAME = "sensitivity"
 GRID = [10.0**e for e in range(-7, 3)]  # {1e-7, ..., 1e2} for both (Section 4.2 item 1)
 FLAT = 1.0  # points: a cell this close to the best counts as part of the flat region
+MIN_RANGE = 10.0  # points: the least range of accuracy a heat map's colours span
 
 
 def expand(cfg: dict) -> list[RunSpec]:
@@ -69,8 +70,12 @@ def report(rows: list[Row], fig_dir: Path) -> str:
     body = []
     for i, (ax, (dataset, model)) in enumerate(zip(axes, keys, strict=True)):
         lams, betas, acc = _surface(panels[dataset, model])
-        image = ax.imshow(acc, origin="lower", cmap="viridis", aspect="auto")
-        middle = (np.nanmax(acc) + np.nanmin(acc)) / 2  # dark text on viridis' bright half
+        # The colours span at least MIN_RANGE points: a grid run in part, its cells 0.02 apart,
+        # must not look as different as 17.9 and 94.1 do on a whole one.
+        top = np.nanmax(acc)
+        bottom = min(np.nanmin(acc), top - MIN_RANGE)
+        image = ax.imshow(acc, origin="lower", cmap="viridis", aspect="auto", vmin=bottom, vmax=top)
+        middle = (top + bottom) / 2  # dark text on viridis' bright half
         for (r, c), value in np.ndenumerate(acc):
             if np.isfinite(value):
                 colour = "k" if value > middle else "w"
