@@ -47,6 +47,8 @@ def test_a_device_that_is_not_here_stops_a_local_sweep_before_it_starts(invoke, 
     args = ("--datasets", "digits", "--models", "ae", "--device", "cuda")
     out = invoke("reproduce", "table3", *args, "--out", tmp_path / "r", code=2).output
     assert "device 'cuda' is not available" in out and not (tmp_path / "r").exists()
+    ray = invoke("reproduce", "table3", *args, "--backend", "ray", "--out", tmp_path, code=2)
+    assert "device 'cuda' is not available" in ray.output  # a local Ray runs here too
     assert "device 'cuda' is not available" in invoke("train", "digits", "--device", "cuda",
                                                        code=2).output  # fmt: skip
 

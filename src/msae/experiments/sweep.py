@@ -90,7 +90,8 @@ def reproduce(
     """Run experiment ``name`` into ``out_dir/results.sqlite``, skipping finished runs."""
     console = console or make_console()
     specs = plan(name, cfg, download, console)
-    if backend == "local":  # the runs execute here: a device this machine lacks fails them all
+    if backend == "local" or ray_address is None:  # the runs execute on this machine
+        # a device it lacks would fail every run: say so before the first starts
         for device in {spec.params.get("device") or "cpu" for spec in specs}:
             try:
                 resolve_device(device)
