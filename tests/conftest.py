@@ -18,3 +18,13 @@ def digits():
     x, y = load_digits(return_X_y=True)
     x = (x / 16.0).astype(np.float32)
     return train_test_split(x, y, test_size=0.25, stratify=y, random_state=0)
+
+
+@pytest.fixture(autouse=True)
+def denormals_as_torch_leaves_them():
+    """The `msae` command flushes denormals for its whole process (msae.train.flush_denormals):
+    run in-process by a test, it must not change the arithmetic of the tests after it."""
+    yield
+    import torch
+
+    torch.set_flush_denormal(False)

@@ -44,3 +44,11 @@ def test_every_command_is_checked():
 def test_demo_rejects_bad_options_before_training(args, message):
     result = CliRunner().invoke(app, ["demo", *args], env={"COLUMNS": "200"})
     assert result.exit_code == 2 and message in result.output, result.output
+
+
+def test_the_command_flushes_denormals_before_torch_starts_its_threads():
+    """Set in the app's callback, before any command's first torch operation."""
+    import msae.train
+
+    assert CliRunner().invoke(app, ["demo", "--presets", "nope"]).exit_code == 2
+    assert msae.train._flushing_denormals()

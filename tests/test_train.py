@@ -164,3 +164,33 @@ def test_the_history_records_the_accepted_point(preset):
 
     history = train(model, x, TrainConfig("lbfgs", max_iter=N_ITER), callbacks=[objective_now])
     assert [row["loss"] for row in history] == pytest.approx(recomputed, rel=1e-12, abs=0)
+
+
+@pytest.mark.parametrize("before", [False, True])
+def test_training_flushes_denormals_and_gives_the_thread_back_as_it_was(before):
+    """Denormals (slow in x86 matrix products) are zeros while a model trains, in every solver,
+    and the caller's thread keeps its own setting afterwards, even after a crash."""
+    seen = []
+    torch.set_flush_denormal(before)
+    try:
+        for preset, solver in CASES:
+            callbacks = [lambda info: seen.append(msae.train._flushing_denormals())]
+            train(_model(preset), _data(), _cfg(solver), callbacks)
+            assert msae.train._flushing_denormals() is before
+        with pytest.raises(Crash):
+            train(_model("ae"), _data(), _cfg("lbfgs"), [_crash_at(2)])
+        assert msae.train._flushing_denormals() is before
+    finally:
+        torch.set_flush_denormal(False)
+    assert seen and all(seen)
+
+
+def test_the_probe_sees_the_flag():
+    """1e-40 is a float32 denormal: kept by default, zero when flushed."""
+    torch.set_flush_denormal(False)
+    assert not msae.train._flushing_denormals()
+    msae.train.flush_denormals()
+    try:
+        assert msae.train._flushing_denormals()
+    finally:
+        torch.set_flush_denormal(False)

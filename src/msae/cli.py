@@ -12,6 +12,7 @@ from rich.table import Table
 from msae import PRESETS, MSAEClassifier, __version__
 from msae.estimators import resolve_device
 from msae.terminal import make_console
+from msae.train import flush_denormals
 
 app = typer.Typer(help="Multi-scale sparse auto-encoders: train, reproduce the paper, report.")
 console = make_console()
@@ -28,6 +29,7 @@ def main(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True),
 ) -> None:
     """msae command line."""
+    flush_denormals()  # before torch starts its threads, so that they all flush
 
 
 @app.command()

@@ -37,7 +37,7 @@ from msae.experiments.spec import RUNTIME_KEYS, RunSpec
 from msae.experiments.store import ResultStore
 from msae.models import PRESETS
 from msae.terminal import make_console
-from msae.train import TrainConfig
+from msae.train import TrainConfig, flush_denormals
 
 Outcomes = Iterator[tuple[RunSpec, dict[str, Any]]]
 
@@ -59,8 +59,9 @@ def _set_threads(threads: int | None) -> None:
 
 
 def _init_worker(threads: int, progress: Any) -> None:
-    """A pool worker (or a Ray task): its torch threads, and its runs' iterations put on the
-    driver's ``progress`` queue."""
+    """A pool worker (or a Ray task): denormals flushed in its torch threads (set before they
+    start), its torch threads, and its runs' iterations put on the driver's ``progress`` queue."""
+    flush_denormals()
     _set_threads(threads)
     report_progress(lambda key, iteration: progress.put((key, iteration)))
 
