@@ -99,8 +99,8 @@ def reproduce_command(
                 name, cfg, out, backend.value, workers, ray_address, download, console, threads
             )
             console.print(
-                f"{summary.total} runs ({summary.skipped} already done, {summary.failed} failed) "
-                f"in {out / STORE_NAME}"
+                f"{count(summary.total, 'run')} ({summary.skipped} already done, "
+                f"{summary.failed} failed) in {out / STORE_NAME}"
             )
             failed += summary.failed
     except DatasetError as exc:
@@ -129,7 +129,7 @@ def _dry_run(name: str, cfg: dict, out: Path, download: bool, console: Console) 
     checkpoints = out / CHECKPOINT_DIR
     started = sum((checkpoints / f"{s.key}.ckpt").exists() for s in specs if s.key not in done)
     part = f", {started} part-way (a training checkpoint in {checkpoints})" if started else ""
-    console.print(f"{len(specs)} runs, {len(done)} already in {out / STORE_NAME}{part}")
+    console.print(f"{count(len(specs), 'run')}, {len(done)} already in {out / STORE_NAME}{part}")
     for dataset in dict.fromkeys(s.dataset for s in specs):  # what the runs will use
         runs = [s for s in specs if s.dataset == dataset]
         models = ", ".join(dict.fromkeys(s.model for s in runs))
