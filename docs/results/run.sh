@@ -185,3 +185,12 @@ run msae report --out "$out/mnist-sensitivity-10k"
 # narrow?).
 run msae reproduce sensitivity --datasets mnist --repeats 1 --workers 2 --threads 1 --set base.n_train=10000 --set hyper.mnist.max_iter=180 --set 'lams=[1e-7,1e-5,1e-3]' --set 'betas=[1e-2,1.0]' --out "$out/mnist-sensitivity-10k"
 run msae report --out "$out/mnist-sensitivity-10k"
+# Tenth session (no GPU again). MNIST's sensitivity at the paper's size, begun: 60,000 images,
+# 500 iterations, 1 seed, into the main store. The cross through the paper's best cell first, as
+# two 1-thread processes sharing the store: λ = 1e-5 across β, and β = 0.1 down λ. A later
+# session resumes both (a run cut part-way from its training checkpoint), then the rest of the
+# grid: the same command without the --set lines runs the 100 cells, skipping those stored.
+run msae reproduce sensitivity --datasets mnist --repeats 1 --workers 1 --threads 1 --set 'lams=[1e-5]' --set 'betas=[0.1,1e-7,10,1e-3,1e-5]' --out "$out" &
+run msae reproduce sensitivity --datasets mnist --repeats 1 --workers 1 --threads 1 --set 'lams=[1e-7,1e-3,0.1,10]' --set 'betas=[0.1]' --out "$out" &
+wait
+run msae report --out "$out"
