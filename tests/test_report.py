@@ -77,9 +77,8 @@ def test_sensitivity_counts_the_cells_near_the_best(tmp_path):
     assert (tmp_path / "figures" / "fig06_sensitivity.png").exists()
 
 
-def test_a_sensitivity_cell_not_run_says_so(tmp_path, monkeypatch):
-    # A sub-grid with a column added for some rows only: its empty cells are labelled.
-    grid = {(1e-5, 0.1): 0.90, (1e-5, 1.0): 0.895, (1e-3, 0.1): 0.892}
+def _sensitivity_figure(tmp_path, monkeypatch, grid: dict):
+    """The heat map that the report draws of ``grid`` ({(λ, β): accuracy}, one run each)."""
     with ResultStore(tmp_path) as store:
         for (lam, beta), acc in grid.items():
             spec = RunSpec("sensitivity", "usps", "lr21-msae", {"lam": lam, "beta": beta}, 0)
@@ -89,6 +88,13 @@ def test_a_sensitivity_cell_not_run_says_so(tmp_path, monkeypatch):
     monkeypatch.setattr(reporting, "save", lambda fig, *a: figures.append(fig) or save(fig, *a))
     write_report(tmp_path)
     (fig,) = figures
+    return fig
+
+
+def test_a_sensitivity_cell_not_run_says_so(tmp_path, monkeypatch):
+    # A sub-grid with a column added for some rows only: its empty cells are labelled.
+    grid = {(1e-5, 0.1): 0.90, (1e-5, 1.0): 0.895, (1e-3, 0.1): 0.892}
+    fig = _sensitivity_figure(tmp_path, monkeypatch, grid)
     cells = sorted(t.get_text() for t in fig.axes[0].texts)
     assert cells == ["89.2", "89.5", "90.0", "not run"]
 
@@ -234,14 +240,6 @@ def test_a_table_of_the_floor_alone_has_no_empty_comparison(tmp_path):
 
 def test_heat_map_colours_span_at_least_ten_points(tmp_path, monkeypatch):
     """Two cells 0.02 points apart are not drawn as far apart as 18 % and 94 %."""
-    with ResultStore(tmp_path) as store:
-        for lam, acc in ((1e-7, 0.9637), (1e-5, 0.9635)):
-            spec = RunSpec("sensitivity", "mnist", "lr21-msae", {"lam": lam, "beta": 0.1}, 0)
-            store.write(spec, {"status": "ok", "metrics": {"accuracy": acc}}, {})
-    figures = []
-    save = reporting.save
-    monkeypatch.setattr(reporting, "save", lambda fig, *a: figures.append(fig) or save(fig, *a))
-    write_report(tmp_path)
-    (fig,) = figures
+    fig = _sensitivity_figure(tmp_path, monkeypatch, {(1e-7, 0.1): 0.9637, (1e-5, 0.1): 0.9635})
     low, high = fig.axes[0].images[0].get_clim()
     assert high == pytest.approx(96.37) and low == pytest.approx(86.37)
