@@ -194,3 +194,5 @@ run msae reproduce sensitivity --datasets mnist --repeats 1 --workers 1 --thread
 run msae reproduce sensitivity --datasets mnist --repeats 1 --workers 1 --threads 1 --set 'lams=[1e-7,1e-3,0.1,10]' --set 'betas=[0.1]' --out "$out" &
 wait
 run msae report --out "$out"
+# When the β = 0.1 column was done, its core went on with the λ = 1e-3 row.
+run msae reproduce sensitivity --datasets mnist --repeats 1 --workers 1 --threads 1 --set 'lams=[1e-3]' --set 'betas=[1e-7,10,1e-3,1e-5]' --out "$out"
