@@ -78,7 +78,9 @@ def write_report(out_dir: str | Path, experiments: Sequence[str] | None = None) 
     """Write ``out_dir/report.md`` and ``out_dir/figures/*.png`` from ``out_dir``'s store."""
     out_dir = Path(out_dir)
     check_names(experiments)  # first: a misspelt name must not leave an empty report
-    rows, failed = stored_rows(out_dir), len(stored_rows(out_dir, status="error"))
+    stored = stored_rows(out_dir, status=None)  # one read: the runs, and the failures counted
+    rows = [r for r in stored if r.status == "ok"]
+    failed = sum(r.status == "error" for r in stored)
     by_experiment = group(rows, lambda r: r.experiment)
     sections = [_header(rows, failed)]
     for name in experiments or EXPERIMENTS:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import torch
 import typer
 from rich.console import Console
@@ -25,6 +24,7 @@ from msae.experiments.paper import RAW
 from msae.experiments.runner import Fitted, accuracy, fit_predict
 from msae.experiments.spec import RunSpec
 from msae.experiments.sweep import experiment_config, plan
+from msae.experiments.weights import exact_zero_groups
 from msae.terminal import make_console
 
 _SOURCE = "table3"  # the experiment whose defaults (the paper's settings) a model trains with
@@ -150,12 +150,11 @@ def _results(spec: RunSpec, split: Split, fitted: Fitted) -> list[str]:
         timing += f" (resumed from its checkpoint at iteration {fitted.resumed_at})"
     if (transformer := getattr(fitted.estimator, "transformer_", None)) is not None:
         timing += f", {transformer.n_iter_} iterations"
-        w = transformer.components_
-        off_units = int((np.linalg.norm(w, axis=1) == 0).sum())
-        off_inputs = int((np.linalg.norm(w, axis=0) == 0).sum())
+        off_units, off_inputs = exact_zero_groups(transformer.components_)
         lines.append(
-            f"hidden units switched off: {off_units} of {w.shape[0]}; inputs: {off_inputs} of "
-            f"{w.shape[1]}; mean hidden activation {transformer.mean_activation_.mean():.4f}"
+            f"hidden units switched off: {off_units.sum()} of {off_units.size}; inputs: "
+            f"{off_inputs.sum()} of {off_inputs.size}; "
+            f"mean hidden activation {transformer.mean_activation_.mean():.4f}"
         )
     lines.insert(1, f"{timing}; predicted in {fitted.test_time:.2f} s")
     return lines

@@ -27,18 +27,24 @@ def zero_fraction(magnitudes: np.ndarray) -> float:
     return float(np.mean(magnitudes <= ZERO_TOL * largest)) if largest > 0 else 1.0
 
 
+def exact_zero_groups(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of the rows (hidden units) and columns (inputs) of ``w`` that are exactly zero:
+    what MSAETransformer.prune() removes."""
+    return np.linalg.norm(w, axis=1) == 0, np.linalg.norm(w, axis=0) == 0
+
+
 def weight_metrics(w: np.ndarray, bins: int) -> dict:
     """Histogram of the encoder weight ``w`` (hidden x input) and its zero fractions."""
     counts, edges = np.histogram(w, bins=bins)
+    pruned_rows, pruned_cols = exact_zero_groups(w)
     return {
         "shape": list(w.shape),
         "histogram": {"counts": counts.tolist(), "edges": edges.tolist()},
         "zero_weights": zero_fraction(np.abs(w)),
         "zero_rows": zero_fraction(np.linalg.norm(w, axis=1)),  # dead hidden units
         "zero_cols": zero_fraction(np.linalg.norm(w, axis=0)),  # unused input features
-        # exactly zero: what MSAETransformer.prune() removes
-        "pruned_rows": float(np.mean(np.linalg.norm(w, axis=1) == 0)),
-        "pruned_cols": float(np.mean(np.linalg.norm(w, axis=0) == 0)),
+        "pruned_rows": float(pruned_rows.mean()),
+        "pruned_cols": float(pruned_cols.mean()),
     }
 
 
