@@ -423,8 +423,9 @@ def flush_denormals() -> None:
 
     Near zero, a saturated sigmoid's outputs and gradients fall below float32's smallest normal
     number (1.2e-38), and a matrix product that meets such numbers runs several times slower on
-    x86: one objective evaluation of LR21-MSAE on MNIST took 2.4 s instead of 0.47 s
-    (docs/performance.md). Flushed, they are zeros, which changes no result we could measure.
+    x86: 100 L-BFGS iterations of LR21-MSAE at beta = 1e-7 on 5000 MNIST rows took 3.6 times as
+    long (``bench/bench_denormals.py``, docs/performance.md). Flushed, they are zeros, which
+    left the weights there bitwise the same.
     The flag belongs to a thread, so the ``msae`` commands and the sweeps' workers call this
     before their first torch operation, and :func:`train` sets it in the thread it trains in.
     """
