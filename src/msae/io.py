@@ -11,11 +11,17 @@ from typing import Any
 
 import numpy as np
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from msae.models import ModelConfig, build_model, get_preset
 
 _FORMAT = 1
+_CLASSES = ("MSAETransformer", "MSAEClassifier")
+
+
+class ModelFileError(ValueError):
+    """A model directory that :func:`load` cannot read; the message names the file."""
 
 
 def _classes_to_json(classes: np.ndarray) -> dict[str, Any]:
@@ -58,19 +64,57 @@ def save(estimator: Any, path: str | Path) -> Path:
     return path
 
 
+def _read_meta(path: Path) -> dict[str, Any]:
+    file = path / "config.json"
+    if not file.is_file():
+        what = "no such directory" if not path.exists() else "it has no config.json"
+        raise ModelFileError(f"{path}: not a saved msae model ({what}; save() writes one)")
+    try:
+        meta = json.loads(file.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFileError(f"{file}: not valid JSON ({exc})") from exc
+    if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
+        found = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
+        raise ModelFileError(f"{file}: unsupported format {found!r} (expected {_FORMAT})")
+    if meta.get("class") not in _CLASSES:
+        raise ModelFileError(f"{file}: class {meta.get('class')!r} is not one of {_CLASSES}")
+    return meta
+
+
+def _read_tensors(path: Path) -> dict[str, torch.Tensor]:
+    file = path / "model.safetensors"
+    try:
+        return load_file(str(file))
+    except FileNotFoundError:
+        raise ModelFileError(f"{file}: missing (save() writes it beside config.json)") from None
+    except (SafetensorError, OSError) as exc:
+        raise ModelFileError(f"{file}: not a readable safetensors file ({exc})") from exc
+
+
 def load(path: str | Path) -> Any:
-    """Load what :func:`save` wrote; returns a fitted estimator of the saved class."""
+    """Load what :func:`save` wrote; returns a fitted estimator of the saved class.
+
+    Raises :class:`ModelFileError`, naming the file, for a directory that holds no model or a
+    damaged one.
+    """
+    path = Path(path)
+    meta = _read_meta(path)
+    tensors = _read_tensors(path)
+    try:
+        return _build(meta, tensors)
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise ModelFileError(
+            f"{path}: config.json and model.safetensors do not make a model ({exc!r})"
+        ) from exc
+
+
+def _build(meta: dict[str, Any], tensors: dict[str, torch.Tensor]) -> Any:
     from msae.estimators import MSAEClassifier, MSAETransformer
 
-    path = Path(path)
-    meta = json.loads((path / "config.json").read_text())
-    if meta.get("format") != _FORMAT:
-        raise ValueError(f"{path / 'config.json'}: unsupported format {meta.get('format')!r}")
-    tensors = load_file(str(path / "model.safetensors"))
     params = meta["params"]
     if params.get("image_shape") is not None:
         params["image_shape"] = tuple(params["image_shape"])
-    cls = {"MSAETransformer": MSAETransformer, "MSAEClassifier": MSAEClassifier}[meta["class"]]
+    cls = MSAEClassifier if meta["class"] == MSAEClassifier.__name__ else MSAETransformer
     estimator = cls(**params)
     transformer = MSAETransformer(
         **{k: v for k, v in params.items() if k in MSAETransformer._get_param_names()}

@@ -205,10 +205,14 @@ def export_command(
 
 
 def register(app: typer.Typer) -> None:
-    """Add the ``train``, ``reproduce``, ``report`` and ``export`` commands to ``app``."""
+    """Add the ``train``, ``evaluate``, ``predict``, ``reproduce``, ``report`` and ``export``
+    commands to ``app``."""
+    from msae.experiments.model_cli import evaluate_command, predict_command
     from msae.experiments.train_cli import train_command
 
     app.command("train")(train_command)
+    app.command("evaluate")(evaluate_command)
+    app.command("predict")(predict_command)
     app.command("reproduce")(reproduce_command)
     app.command("report")(report_command)
     app.command("export")(export_command)

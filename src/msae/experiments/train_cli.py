@@ -20,6 +20,7 @@ from msae.estimators import resolve_device
 from msae.experiments import config, options
 from msae.experiments.backends import IterationProgress, run_names
 from msae.experiments.data import Split, load_split, missing
+from msae.experiments.model_cli import scored, write_run
 from msae.experiments.paper import RAW
 from msae.experiments.runner import Fitted, accuracy, fit_predict
 from msae.experiments.spec import RunSpec
@@ -101,15 +102,12 @@ def train_command(
         console.print(line, highlight=False)
     if save is not None:
         fitted.estimator.save(save)
-        console.print(f"Saved to {save} (MSAEClassifier.load)")
+        write_run(save, spec, accuracy(split.y_test, fitted.y_pred))
+        console.print(f"Saved to {save} (msae evaluate {save}; MSAEClassifier.load)")
 
 
 # What the raw softmax reads of the run parameters (the rest are the auto-encoders').
 _RAW_PARAMS = {"n_train", "n_test", "validation", "classifier_alpha"}
-
-
-def _scored(spec: RunSpec) -> str:
-    return "validation" if spec.params.get("validation") else "test"
 
 
 def _describe(spec: RunSpec, split: Split) -> str:
@@ -121,7 +119,7 @@ def _describe(spec: RunSpec, split: Split) -> str:
     settings = ", ".join(f"{k}={v}" for k, v in shown) or "default settings"
     return (
         f"{spec.dataset}/{spec.model} (seed {spec.seed}): {len(split.y_train)} training rows, "
-        f"{len(split.y_test)} {_scored(spec)} rows; {settings}"
+        f"{len(split.y_test)} {scored(spec)} rows; {settings}"
     )
 
 
@@ -144,7 +142,7 @@ def _fit(spec: RunSpec, split: Split, console: Console) -> Fitted:
 
 
 def _results(spec: RunSpec, split: Split, fitted: Fitted) -> list[str]:
-    lines = [f"{_scored(spec)} accuracy {100 * accuracy(split.y_test, fitted.y_pred):.2f} %"]
+    lines = [f"{scored(spec)} accuracy {100 * accuracy(split.y_test, fitted.y_pred):.2f} %"]
     timing = f"trained in {fitted.train_time:.1f} s"
     if fitted.resumed_at:
         timing += f" (resumed from its checkpoint at iteration {fitted.resumed_at})"
