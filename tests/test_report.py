@@ -243,3 +243,20 @@ def test_heat_map_colours_span_at_least_ten_points(tmp_path, monkeypatch):
     fig = _sensitivity_figure(tmp_path, monkeypatch, {(1e-7, 0.1): 0.9637, (1e-5, 0.1): 0.9635})
     low, high = fig.axes[0].images[0].get_clim()
     assert high == pytest.approx(96.37) and low == pytest.approx(86.37)
+
+
+def test_header_names_the_commits_that_made_the_runs(tmp_path):
+    """A few commits are listed in the order of their first run; many are counted."""
+
+    def store(commits):
+        with ResultStore(tmp_path / str(len(commits))) as results:
+            for seed, commit in enumerate(commits):
+                spec = RunSpec("table3", "usps", "raw", {}, seed)
+                outcome = {"status": "ok", "metrics": {"accuracy": 0.9}}
+                results.write(spec, outcome, {"version": "0.1.0", "git_commit": commit})
+        return write_report(tmp_path / str(len(commits))).read_text()
+
+    few = store(["bbbbbbbbbbbb", None, "aaaaaaaaaaaa", "bbbbbbbbbbbb"])
+    assert "4 runs; msae 0.1.0 (bbbbbbbbbb, no git commit, aaaaaaaaaa); each run's" in few
+    many = store([f"{k}" * 12 for k in "abcde"])
+    assert "msae 0.1.0 (5 commits, the first aaaaaaaaaa, the last eeeeeeeeee);" in many

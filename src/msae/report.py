@@ -60,8 +60,22 @@ def settings_table(rows: Iterable[Row]) -> str:
     return table
 
 
+def _provenance(rows: list[Row]) -> str:
+    """msae's versions and commits that made ``rows``: a few are listed, many counted."""
+    parts = []
+    for version, runs in sorted(group(rows, lambda r: r.version or "unknown").items()):
+        commits: dict[str, None] = {}  # in the order of their first finished run
+        for r in sorted(runs, key=lambda r: r.finished_at):
+            commits.setdefault(r.git_commit[:10] if r.git_commit else "no git commit")
+        names = list(commits)
+        listed = ", ".join(names) if len(names) <= 3 else (
+            f"{len(names)} commits, the first {names[0]}, the last {names[-1]}"
+        )  # fmt: skip
+        parts.append(f"{version} ({listed})")
+    return "; ".join(parts) or "-"
+
+
 def _header(rows: list[Row], failed: int) -> str:
-    sources = sorted({f"{r.version} ({(r.git_commit or 'no git commit')[:10]})" for r in rows})
     now = datetime.datetime.now().isoformat(timespec="seconds")
     failures = (
         f", {failed} failed (not shown; rerun `msae reproduce` to retry them)" if failed else ""
@@ -70,7 +84,7 @@ def _header(rows: list[Row], failed: int) -> str:
         "# LR21-MSAE: reproduction report\n\n"
         f"Paper: {paper_values()['source']['citation']}\n\n"
         f"Generated {now} from `{STORE_NAME}`: {count(len(rows), 'run')}{failures}; "
-        f"msae {', '.join(sources) or '-'}.\n"
+        f"msae {_provenance(rows)}; each run's commit is in the store (`msae export`).\n"
     )
 
 
