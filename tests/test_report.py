@@ -1,6 +1,8 @@
+import numpy as np
 import pytest
 
 from msae.experiments import reporting
+from msae.experiments.curves import converged_at
 from msae.experiments.paper import DATASETS, MODELS, paper_values
 from msae.experiments.spec import RunSpec
 from msae.experiments.store import ResultStore
@@ -260,3 +262,18 @@ def test_header_names_the_commits_that_made_the_runs(tmp_path):
     assert "4 runs; msae 0.1.0 (bbbbbbbbbb, no git commit, aaaaaaaaaa); each run's" in few
     many = store([f"{k}" * 12 for k in "abcde"])
     assert "msae 0.1.0 (5 commits, the first aaaaaaaaaa, the last eeeeeeeeee);" in many
+
+
+@pytest.mark.parametrize(
+    ("accuracy", "expected"),
+    [
+        ([94.5, 92.1, 92.4, 93.8, 94.1], 20),  # starts near the end, dips, comes back
+        ([80.0, 90.0, 93.9, 94.2, 94.0], 15),  # rises and stays
+        ([94.0, 94.2, 93.9, 94.1, 94.0], 5),  # never leaves
+        ([90.0, 94.0, 94.0, 94.0, 92.0], 25),  # falls at the end: only the last point
+    ],
+)
+def test_converged_at_is_where_the_curve_stays_near_its_end(accuracy, expected):
+    iterations = np.array([5, 10, 15, 20, 25])
+    assert converged_at(iterations, np.array(accuracy)) == expected
+    assert converged_at(np.array([], dtype=int), np.array([])) is None

@@ -12,7 +12,8 @@ from matplotlib.ticker import MaxNLocator
 from msae.experiments import reporting
 from msae.experiments.store import Row
 
-# A curve has converged at the first checkpoint within this many points of its final accuracy.
+# A curve has converged at the checkpoint from which it stays within this many points of its
+# final accuracy.
 CONVERGED_WITHIN = 0.5
 
 
@@ -30,10 +31,13 @@ def mean_curve(rows: list[Row], alpha: str | None = None) -> tuple[np.ndarray, n
 
 
 def converged_at(iterations: np.ndarray, acc: np.ndarray) -> int | None:
-    """First checkpoint whose accuracy is within ``CONVERGED_WITHIN`` of the final one."""
+    """The checkpoint from which the accuracy stays within ``CONVERGED_WITHIN`` of the final
+    one. Not the first to come within it: a curve can start near its end (random features
+    already serve a softmax well), leave, and come back."""
     if acc.size == 0:
         return None
-    return int(iterations[np.argmax(acc >= acc[-1] - CONVERGED_WITHIN)])
+    away = np.flatnonzero(np.abs(acc - acc[-1]) > CONVERGED_WITHIN)
+    return int(iterations[away[-1] + 1 if away.size else 0])
 
 
 def draw(

@@ -54,7 +54,8 @@ def report(rows: list[Row], fig_dir: Path) -> str:
     caption = "Fig. 7: classification accuracy against iterations"
     return (
         f"The paper reports convergence of LR21-MSAE in {low}-{high} iterations. 'Converged at' is "
-        f"the first checkpoint within {curves.CONVERGED_WITHIN} points of the final accuracy; "
+        f"the checkpoint from which the accuracy stays within {curves.CONVERGED_WITHIN} points of "
+        "the final one; "
         "each checkpoint trains a softmax on the hidden features of that iteration.\n\n"
         f"{table}\n{reporting.save(fig, fig_dir, 'fig07_iterations.png', caption)}"
         + _by_alpha(rows, datasets, models)
