@@ -6,7 +6,7 @@ from msae.experiments.curves import converged_at
 from msae.experiments.paper import DATASETS, MODELS, paper_values
 from msae.experiments.spec import RunSpec
 from msae.experiments.store import ResultStore
-from msae.report import write_report
+from msae.report import _anchor, write_report
 
 ACCURACIES = {"ae": [0.90, 0.91], "lr21-msae": [0.90, 0.90], "raw": [0.95, 0.95]}
 
@@ -277,3 +277,22 @@ def test_converged_at_is_where_the_curve_stays_near_its_end(accuracy, expected):
     iterations = np.array([5, 10, 15, 20, 25])
     assert converged_at(iterations, np.array(accuracy)) == expected
     assert converged_at(np.array([], dtype=int), np.array([])) is None
+
+
+def test_contents_links_to_each_section(store_dir):
+    assert "Contents:" not in write_report(store_dir).read_text()  # one section: no contents
+    with ResultStore(store_dir) as store:
+        spec = RunSpec("timing", "usps", "ae", {"n_components": 400}, 0)
+        outcome = {
+            "status": "ok",
+            "metrics": {"accuracy": 0.9, "train_time": 2.0, "test_time": 0.1},
+        }
+        store.write(spec, outcome, {"version": "0.1.0", "git_commit": None})
+    text = write_report(store_dir).read_text()
+    contents = (
+        "Contents: [Table 3: classification accuracy](#table-3-classification-accuracy) · "
+        "[Fig. 16: computational time](#fig-16-computational-time)\n"
+    )
+    assert contents in text and "\n## Fig. 16: computational time\n" in text
+    assert _anchor("Fig. 6: sensitivity to λ and β") == "fig-6-sensitivity-to-λ-and-β"
+    assert _anchor("Figs. 11-13: per-class") == "figs-11-13-per-class"

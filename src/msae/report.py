@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -88,6 +89,11 @@ def _header(rows: list[Row], failed: int) -> str:
     )
 
 
+def _anchor(title: str) -> str:
+    """The link target that GitHub (and most Markdown viewers) give the heading ``title``."""
+    return re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-")
+
+
 def write_report(out_dir: str | Path, experiments: Sequence[str] | None = None) -> Path:
     """Write ``out_dir/report.md`` and ``out_dir/figures/*.png`` from ``out_dir``'s store."""
     out_dir = Path(out_dir)
@@ -97,14 +103,17 @@ def write_report(out_dir: str | Path, experiments: Sequence[str] | None = None) 
     failed = sum(r.status == "error" for r in stored)
     by_experiment = group(rows, lambda r: r.experiment)
     sections = [_header(rows, failed)]
-    for name in experiments or EXPERIMENTS:
-        if name in by_experiment:
-            experiment, runs = EXPERIMENTS[name], by_experiment[name]
-            sections.append(
-                f"## {experiment.title}\n\n`msae reproduce {name}`, "
-                f"{count(len(runs), 'run')} with:\n\n"
-                f"{settings_table(runs)}\n{experiment.report(runs, out_dir / FIGURES)}"
-            )
+    names = [name for name in experiments or EXPERIMENTS if name in by_experiment]
+    if len(names) > 1:
+        titles = [EXPERIMENTS[name].title for name in names]
+        sections.append("Contents: " + " · ".join(f"[{t}](#{_anchor(t)})" for t in titles) + "\n")
+    for name in names:
+        experiment, runs = EXPERIMENTS[name], by_experiment[name]
+        sections.append(
+            f"## {experiment.title}\n\n`msae reproduce {name}`, "
+            f"{count(len(runs), 'run')} with:\n\n"
+            f"{settings_table(runs)}\n{experiment.report(runs, out_dir / FIGURES)}"
+        )
     path = out_dir / REPORT_NAME
     path.write_text("\n".join(sections))
     return path
