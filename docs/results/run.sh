@@ -196,3 +196,13 @@ wait
 run msae report --out "$out"
 # When the β = 0.1 column was done, its core went on with the λ = 1e-3 row.
 run msae reproduce sensitivity --datasets mnist --repeats 1 --workers 1 --threads 1 --set 'lams=[1e-3]' --set 'betas=[1e-7,10,1e-3,1e-5]' --out "$out"
+# Eleventh session (no GPU again; a fresh machine, so the two MNIST runs in progress restarted
+# from iteration 0). After 12 minutes both were stopped (kill -TERM) at their iteration-90
+# checkpoints, to give the 2 cores to the figures not yet run at the paper's settings on the
+# small datasets, one command after another; then both resumed from those checkpoints with the
+# two commands above.
+run msae reproduce per-class --datasets usps --workers 2 --threads 1 --out "$out"
+run msae reproduce iterations --workers 2 --threads 1 --out "$out"
+run msae reproduce hidden --workers 2 --threads 1 --out "$out"
+run msae reproduce timing --datasets usps,isolet,pendigits,ecoli --workers 2 --threads 1 --out "$out"
+run msae report --out "$out"
