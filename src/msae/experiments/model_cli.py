@@ -23,7 +23,8 @@ from msae import __version__
 from msae.data import DatasetError
 from msae.estimators import MSAEClassifier
 from msae.experiments import options
-from msae.experiments.data import load_split, missing
+from msae.experiments.data import Split, load_split, missing
+from msae.experiments.runner import accuracy
 from msae.experiments.spec import RUNTIME_KEYS, RunSpec
 from msae.io import ModelFileError, load
 from msae.terminal import make_console
@@ -73,7 +74,9 @@ def _load_model(directory: Path) -> Any:
         raise typer.BadParameter(str(exc), param_hint="MODEL") from exc
 
 
-def _split(model_dir: Path, dataset: str | None, data_dir: Path | None, download: bool):
+def _split(
+    model_dir: Path, dataset: str | None, data_dir: Path | None, download: bool
+) -> tuple[RunSpec, Split]:
     """The run's own split from its record, or ``dataset``'s official one (seed 0)."""
     if dataset is None and not (model_dir / RUN_FILE).is_file():
         raise typer.BadParameter(
@@ -128,8 +131,8 @@ def evaluate_command(
             param_hint="--dataset",
         )
     y_pred = model.predict(split.X_test)
-    accuracy = 100 * float(np.mean(y_pred == split.y_test))
-    console.print(f"{scored(spec)} accuracy {accuracy:.2f} % on {rows}", highlight=False)
+    share = 100 * accuracy(split.y_test, y_pred)
+    console.print(f"{scored(spec)} accuracy {share:.2f} % on {rows}", highlight=False)
     console.print(f"mean reconstruction error ‖x - x'‖²/2 {error:.4f}", highlight=False)
     labels = np.arange(len(split.class_names))  # row: true class, column: predicted
     matrix = confusion_matrix(split.y_test, y_pred, labels=labels)
