@@ -9,7 +9,14 @@ import torch
 from rich.console import Console
 from rich.progress import Progress
 
-from msae.experiments import EXPERIMENTS, ResultStore, execute, experiment_config, plan
+from msae.experiments import (
+    EXPERIMENTS,
+    ResultStore,
+    execute,
+    experiment_config,
+    plan,
+    reproduce,
+)
 from msae.experiments.backends import IterationProgress, finishing, run_names
 from msae.experiments.spec import RunSpec
 
@@ -61,6 +68,17 @@ def test_a_log_file_gets_a_line_per_finished_run(tmp_path):
     assert {m[2]: float(m[3]) for m in matches} == {
         model: pytest.approx(100 * value, abs=0.005) for model, value in accuracy.items()
     }
+
+
+def test_a_one_cell_sweep_names_its_cell_in_the_log(tmp_path):
+    """``msae reproduce sensitivity --set 'lams=[100]' --set 'betas=[10]'``: nothing varies, yet
+    the log line says which cell of the grid ran."""
+    log = io.StringIO()
+    cell = {**LAYER, "models": ["lr21-msae"], "lams": [100.0], "betas": [10.0]}
+    cfg = experiment_config("sensitivity", False, cell, {"repeats": 1})
+    reproduce("sensitivity", cfg, tmp_path, console=Console(file=log, force_terminal=False))
+    lines = [line for line in log.getvalue().splitlines() if line.startswith("[1/1]")]
+    assert lines and lines[0].startswith("[1/1] digits/lr21-msae lam=100 beta=10 (seed 0): ok")
 
 
 def test_a_terminal_gets_live_bars_not_log_lines(tmp_path):
@@ -143,6 +161,16 @@ def test_run_names_tell_apart_the_cells_of_a_grid():
     assert sorted(run_names(table3).values()) == [
         f"digits/{model} (seed {seed})" for model in ("ae", "raw") for seed in (0, 1)
     ]
+    # a sweep cut down to one beta (or one cell) still names the grid's axes
+    axes = EXPERIMENTS["sensitivity"].axes
+    assert set(run_names(specs, axes).values()) == {
+        f"digits/lr21-msae lam={lam} beta=0.1 (seed {seed})"
+        for lam in ("1e-05", "0.1")
+        for seed in (0, 1)
+    }
+    one = {**grid, "lams": [100.0]}
+    cell = plan("sensitivity", experiment_config("sensitivity", False, one, {"repeats": 1}))
+    assert list(run_names(cell, axes).values()) == ["digits/lr21-msae lam=100 beta=0.1 (seed 0)"]
 
 
 def test_the_last_iteration_says_what_training_still_does():

@@ -206,10 +206,11 @@ class Summary:
     failed: int
 
 
-def run_names(specs: Sequence[RunSpec]) -> dict[str, str]:
-    """A name per run key: ``dataset/model (seed s)``, with the parameters that tell apart the
-    runs of one dataset and model (a sensitivity sweep's ``lam=1e-05 beta=0.1``), so that a
-    log line says which cell of a grid it is about."""
+def run_names(specs: Sequence[RunSpec], axes: Sequence[str] = ()) -> dict[str, str]:
+    """A name per run key: ``dataset/model (seed s)``, with the experiment's ``axes`` and the
+    other parameters that tell apart the runs of one dataset and model (a sensitivity sweep's
+    ``lam=1e-05 beta=0.1``), so that a log line says which cell of a grid it is about, also in
+    a sweep cut down to one cell."""
     groups: dict[tuple[str, str], list[RunSpec]] = {}
     for spec in specs:
         groups.setdefault((spec.dataset, spec.model), []).append(spec)
@@ -217,8 +218,9 @@ def run_names(specs: Sequence[RunSpec]) -> dict[str, str]:
     for (dataset, model), group in groups.items():
         keys = dict.fromkeys(k for spec in group for k in spec.params if k not in RUNTIME_KEYS)
         varying = [k for k in keys if len({repr(s.params.get(k)) for s in group}) > 1]
+        shown_keys = [k for k in axes if k in keys] + [k for k in varying if k not in axes]
         for spec in group:
-            shown = "".join(f" {k}={_shown(spec.params.get(k))}" for k in varying)
+            shown = "".join(f" {k}={_shown(spec.params.get(k))}" for k in shown_keys)
             names[spec.key] = f"{dataset}/{model}{shown} (seed {spec.seed})"
     return names
 
@@ -304,11 +306,13 @@ def execute(
     ray_address: str | None = None,
     console: Console | None = None,
     threads: int | None = None,
+    axes: Sequence[str] = (),
 ) -> Summary:
     """Run the specs not yet in ``store`` on ``backend``, storing each outcome as it lands.
 
     ``threads`` is torch's thread count per run: by default torch's own choice in-process
-    and 1 per worker when runs execute in parallel.
+    and 1 per worker when runs execute in parallel. ``axes`` are shown in every run's name
+    (``run_names``).
     """
     console = console or make_console()
     unique = list({spec.key: spec for spec in specs}.values())
@@ -325,7 +329,7 @@ def execute(
     )
     with Progress(*columns, console=console) as progress:
         bar = progress.add_task("runs", total=len(unique), completed=len(done))
-        names = run_names(unique)
+        names = run_names(unique, axes)
         pending_specs = {spec.key: spec for spec in pending}
         watch = IterationProgress(progress, pending_specs, names, console.is_terminal)
         outcomes = BACKENDS[backend](pending, workers, threads, ray_address, watch)

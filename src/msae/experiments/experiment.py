@@ -23,6 +23,8 @@ class Experiment:
     ``resumable`` runs save a training checkpoint under the output directory, so that a run
     that is killed resumes mid-training; off where a run's callbacks hold state a checkpoint
     cannot restore (accuracy curves) or where saving would distort what is measured (timing).
+    ``axes`` are the run parameters the experiment sweeps: a log names every run by them, even
+    when a sweep cut down with ``--set`` holds a single value of one.
     """
 
     name: str
@@ -34,3 +36,4 @@ class Experiment:
     quick: dict[str, Any] = field(default_factory=dict)
     of_paper: bool = True
     resumable: bool = True
+    axes: tuple[str, ...] = ()

@@ -66,4 +66,5 @@ EXPERIMENT = Experiment(
         "hidden_sizes": list(range(50, 501, 50)),
     },
     quick={"hidden_sizes": [16, 32, 64]},
+    axes=("n_components",),
 )

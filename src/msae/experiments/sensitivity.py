@@ -139,4 +139,5 @@ EXPERIMENT = Experiment(
         "betas": GRID,
     },
     quick={"lams": GRID[::3], "betas": GRID[::3]},
+    axes=("lam", "beta"),
 )

@@ -140,4 +140,5 @@ EXPERIMENT = Experiment(
     },
     quick={"n_checkpoints": 5},
     resumable=False,
+    axes=("sparsity", "rho"),
 )

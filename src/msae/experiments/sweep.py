@@ -101,7 +101,8 @@ def reproduce(
     if EXPERIMENTS[name].resumable:
         specs = [spec.with_params(checkpoint_dir=str(checkpoints)) for spec in specs]
     with ResultStore(out_dir) as store:
-        summary = execute(specs, store, backend, workers, ray_address, console, threads)
+        axes = EXPERIMENTS[name].axes
+        summary = execute(specs, store, backend, workers, ray_address, console, threads, axes)
     if checkpoints.is_dir() and not any(checkpoints.iterdir()):
         checkpoints.rmdir()  # every run finished; a failed one's checkpoint stays
     return summary
