@@ -178,6 +178,19 @@ def test_subsampled_runs_say_how_many_rows(store_dir):
     assert "tested on" not in sensitivity  # the test set was whole
 
 
+def test_the_settings_table_lists_values_in_order(store_dir):
+    """β's of a grid read 1e-07, 0.1, 10 (by value, not as text: 0.1, 10.0, 1e-07), and a run
+    on the whole split says so rather than n_train None."""
+    with ResultStore(store_dir) as store:
+        for beta in (0.1, 10.0, 1e-7):
+            params = {"n_components": 500, "lam": 1e-5, "beta": beta, "max_iter": 500}
+            outcome = {"status": "ok", "metrics": {"accuracy": 0.95, "train_time": 1.0}}
+            store.write(RunSpec("sensitivity", "mnist", "lr21-msae", params, 0), outcome, {})
+    sensitivity = write_report(store_dir).read_text().split("## Fig. 6")[1]
+    row = next(line for line in sensitivity.splitlines() if line.startswith("| MNIST | 500 |"))
+    assert row == "| MNIST | 500 | 1e-05 | 1e-07, 0.1, 10 | - | 500 | - | all | all |"
+
+
 def test_fine_tuned_runs_are_marked_with_their_lengths(store_dir):
     # Fine-tuning is not the paper's pipeline: the report says which models had how much.
     assert "Fine-tuned runs" not in write_report(store_dir).read_text()

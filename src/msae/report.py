@@ -6,6 +6,7 @@ import datetime
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from msae.experiments.paper import RAW, label, paper_values
 from msae.experiments.registry import EXPERIMENTS, check_names
@@ -18,17 +19,29 @@ FIGURES = "figures"
 SHOWN_PARAMS = ("n_components", "lam", "beta", "rho", "max_iter", "solver", "n_train", "n_test")
 
 
+def _in_order(value: Any) -> tuple[int, float, str]:
+    """Numbers by value (1e-07 before 0.1 before 10), then anything else by its text."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return 0, float(value), ""
+    return 1, 0.0, str(value)
+
+
+def _shown(key: str, value: Any) -> str:
+    if value is None:  # no subsample: the whole split; otherwise the option was unset
+        return "all" if key in ("n_train", "n_test") else "-"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def settings_table(rows: Iterable[Row]) -> str:
     """Per dataset, the run parameters and their values (several where the experiment varies)."""
     body = []
     for dataset, runs in group(rows, lambda r: r.dataset).items():
-        values = {k: sorted({str(r.params.get(k)) for r in runs}) for k in SHOWN_PARAMS}
-        body.append(
-            [
-                label(dataset),
-                *(", ".join(v) if len(v) <= 3 else f"{len(v)} values" for v in values.values()),
-            ]
-        )
+        cells = []
+        for key in SHOWN_PARAMS:
+            values = sorted({r.params.get(key) for r in runs}, key=_in_order)
+            shown = [_shown(key, v) for v in values]
+            cells.append(", ".join(shown) if len(shown) <= 3 else f"{len(shown)} values")
+        body.append([label(dataset), *cells])
     table = md_table(["dataset", *SHOWN_PARAMS], body)
     reduced = [
         f"{verb} on {' / '.join(str(n) for n in sizes)} {split} rows"
