@@ -1,7 +1,10 @@
+from dataclasses import fields, replace
+
 import pytest
 import torch
 
-from msae.experiments import EXPERIMENTS, ResultStore, experiment_config, plan
+from msae.experiments import EXPERIMENTS, ResultStore, Row, RunSpec, experiment_config, plan
+from msae.experiments.sweep import time_left
 
 
 def test_help_lists_the_experiments(invoke):
@@ -92,6 +95,37 @@ def test_dry_run_counts_the_runs_part_way(invoke, tmp_path):
     (tmp_path / "checkpoints" / f"{spec.key}.ckpt").write_bytes(b"")
     out = invoke(*args, "--dry-run", "--out", tmp_path).output
     assert "10 runs, 0 already" in out and "1 part-way (a training checkpoint" in out
+
+
+def test_dry_run_says_how_long_the_runs_left_take(invoke, tmp_path):
+    """By the median train time of stored runs like them: 8 hidden sizes left of 10, the two
+    stored took 100 s and 300 s, so about 8 x 200 s = 27 min."""
+    args = ["reproduce", "hidden", "--datasets", "digits", "--models", "ae", "--repeats", "1"]
+    assert "Left:" not in invoke(*args, "--dry-run", "--out", tmp_path).output  # none stored
+    cfg = experiment_config("hidden", False, {"datasets": ["digits"], "models": ["ae"]})
+    specs = plan("hidden", {**cfg, "repeats": 1})
+    with ResultStore(tmp_path) as store:
+        for spec, seconds in zip(specs, (100.0, 300.0), strict=False):
+            outcome = {"status": "ok", "metrics": {"accuracy": 0.9, "train_time": seconds}}
+            store.write(spec, outcome, {})
+    out = invoke(*args, "--dry-run", "--out", tmp_path).output
+    assert "10 runs, 2 already" in out
+    assert "Left: about 27 min of training one after another, by the stored runs like them" in out
+    # a run unlike any stored one (another max_iter) has no estimate, and says so
+    out = invoke(*args, "--set", "hyper.digits.max_iter=7", "--dry-run", "--out", tmp_path).output
+    assert "Left:" not in out
+
+
+def test_time_left_matches_runs_apart_from_the_axes_and_seed():
+    cfg = experiment_config("sensitivity", False, {"datasets": ["digits"], "lams": [1e-5, 0.1]})
+    grid = plan("sensitivity", {**cfg, "betas": [0.1], "repeats": 2})  # 2 lams x 2 seeds
+    stored = Row(**{f.name: None for f in fields(Row)})  # a Table 3 run of another seed
+    stored = replace(stored, dataset="digits", model="lr21-msae", params=grid[0].params)
+    stored = replace(stored, experiment="table3", seed=5, train_time=40.0)
+    other = {**grid[0].params, "max_iter": 3}
+    unlike = RunSpec("sensitivity", "digits", "lr21-msae", other, 0)
+    assert time_left([*grid, unlike], [stored], EXPERIMENTS["sensitivity"].axes) == (160.0, 1)
+    assert time_left(grid, [stored]) == (80.0, 2)  # no axes: only the same lam matches
 
 
 def test_real_datasets_run_and_absent_ones_are_skipped(invoke, tiny_config, tmp_path):

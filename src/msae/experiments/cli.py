@@ -16,8 +16,14 @@ from msae.experiments import config, export, options
 from msae.experiments.registry import EXPERIMENTS, check_names
 from msae.experiments.reporting import count
 from msae.experiments.spec import RunSpec
-from msae.experiments.store import STORE_NAME, ResultStore, stored_rows
-from msae.experiments.sweep import CHECKPOINT_DIR, experiment_config, plan, reproduce
+from msae.experiments.store import STORE_NAME, ResultStore, Row, stored_rows
+from msae.experiments.sweep import (
+    CHECKPOINT_DIR,
+    experiment_config,
+    plan,
+    reproduce,
+    time_left,
+)
 from msae.terminal import make_console
 
 StoreDir = Annotated[Path, typer.Option(help="Output directory holding results.sqlite.")]
@@ -123,17 +129,35 @@ def _dry_run(name: str, cfg: dict, out: Path, download: bool, console: Console) 
     """Say how many runs ``name`` has and how many are stored already; write nothing."""
     specs = plan(name, cfg, download, console)
     done: set[str] = set()
+    rows: list[Row] = []
     if (out / STORE_NAME).exists():
         with ResultStore(out) as store:
             done = store.finished(s.key for s in specs)
+            rows = store.rows()
     checkpoints = out / CHECKPOINT_DIR
-    started = sum((checkpoints / f"{s.key}.ckpt").exists() for s in specs if s.key not in done)
+    pending = [s for s in specs if s.key not in done]
+    started = sum((checkpoints / f"{s.key}.ckpt").exists() for s in pending)
     part = f", {started} part-way (a training checkpoint in {checkpoints})" if started else ""
     console.print(f"{count(len(specs), 'run')}, {len(done)} already in {out / STORE_NAME}{part}")
+    if pending and done:
+        seconds, unknown = time_left(pending, rows, EXPERIMENTS[name].axes)
+        if seconds:
+            guess = f"about {_duration(seconds)} of training one after another"
+            others = f"; {count(unknown, 'run')} unlike any stored run, not counted"
+            console.print(f"Left: {guess}, by the stored runs like them{others if unknown else ''}")
     for dataset in dict.fromkeys(s.dataset for s in specs):  # what the runs will use
         runs = [s for s in specs if s.dataset == dataset]
         models = ", ".join(dict.fromkeys(s.model for s in runs))
         console.print(f"  {dataset} ({models}): {_values(runs)}", highlight=False, soft_wrap=True)
+
+
+def _duration(seconds: float) -> str:
+    """``40 s``, ``53 min``, ``2.5 h``, ``96 h``: a time to the precision a plan needs."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.2g} h" if seconds < 36000 else f"{seconds / 3600:.0f} h"
 
 
 def _values(specs: list[RunSpec]) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +18,8 @@ from msae.experiments.data import LOCAL_DATASETS, missing
 from msae.experiments.paper import RAW
 from msae.experiments.registry import EXPERIMENTS
 from msae.experiments.runner import check_params
-from msae.experiments.spec import RUN_PARAMS, RunSpec
-from msae.experiments.store import ResultStore
+from msae.experiments.spec import RUN_PARAMS, RUNTIME_KEYS, RunSpec
+from msae.experiments.store import ResultStore, Row
 from msae.models import PRESETS
 from msae.terminal import make_console
 
@@ -106,3 +108,31 @@ def reproduce(
     if checkpoints.is_dir() and not any(checkpoints.iterdir()):
         checkpoints.rmdir()  # every run finished; a failed one's checkpoint stays
     return summary
+
+
+def time_left(
+    pending: Sequence[RunSpec], rows: Iterable[Row], axes: Sequence[str] = ()
+) -> tuple[float, int]:
+    """Seconds of training that ``pending`` should take one after another, by the median train
+    time of the stored ``rows`` like each run (the same dataset, model and parameters, apart
+    from the experiment's ``axes`` and the seed; from any experiment, so that Table 3's runs
+    time those of Fig. 16), and how many pending runs have no stored run like them (left out
+    of the seconds)."""
+
+    def like(dataset: str, model: str, params: Mapping[str, Any]) -> tuple:
+        kept = {k: v for k, v in params.items() if k not in RUNTIME_KEYS and k not in axes}
+        return dataset, model, json.dumps(kept, sort_keys=True)
+
+    times: dict[tuple, list[float]] = {}
+    for row in rows:
+        if row.train_time is not None:
+            group = like(row.dataset, row.model, row.params)
+            times.setdefault(group, []).append(row.train_time)
+    seconds, unknown = 0.0, 0
+    for spec in pending:
+        found = times.get(like(spec.dataset, spec.model, spec.params))
+        if found:
+            seconds += statistics.median(found)
+        else:
+            unknown += 1
+    return seconds, unknown
