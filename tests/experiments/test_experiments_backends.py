@@ -79,6 +79,15 @@ def test_a_one_cell_sweep_names_its_cell_in_the_log(tmp_path):
     reproduce("sensitivity", cfg, tmp_path, console=Console(file=log, force_terminal=False))
     lines = [line for line in log.getvalue().splitlines() if line.startswith("[1/1]")]
     assert lines and lines[0].startswith("[1/1] digits/lr21-msae lam=100 beta=10 (seed 0): ok")
+    assert "Left:" not in log.getvalue()  # nothing stored to time it by
+    # A second cell: like the first apart from β, so the log says how long it should take.
+    log = io.StringIO()
+    cfg = experiment_config("sensitivity", False, {**cell, "betas": [10.0, 0.1]}, {"repeats": 1})
+    reproduce("sensitivity", cfg, tmp_path, console=Console(file=log, force_terminal=False))
+    with ResultStore(tmp_path) as store:
+        first = min(store.rows(), key=lambda r: r.finished_at)
+    expected = f"Left: about {first.train_time:.0f} s of training one after another, by the"
+    assert f"{expected} stored runs like them" in log.getvalue()
 
 
 def test_a_terminal_gets_live_bars_not_log_lines(tmp_path):

@@ -22,7 +22,7 @@ from msae.experiments.sweep import (
     experiment_config,
     plan,
     reproduce,
-    time_left,
+    time_left_line,
 )
 from msae.terminal import make_console
 
@@ -139,25 +139,12 @@ def _dry_run(name: str, cfg: dict, out: Path, download: bool, console: Console) 
     started = sum((checkpoints / f"{s.key}.ckpt").exists() for s in pending)
     part = f", {started} part-way (a training checkpoint in {checkpoints})" if started else ""
     console.print(f"{count(len(specs), 'run')}, {len(done)} already in {out / STORE_NAME}{part}")
-    if pending and done:
-        seconds, unknown = time_left(pending, rows, EXPERIMENTS[name].axes)
-        if seconds:
-            guess = f"about {_duration(seconds)} of training one after another"
-            others = f"; {count(unknown, 'run')} unlike any stored run, not counted"
-            console.print(f"Left: {guess}, by the stored runs like them{others if unknown else ''}")
+    if estimate := time_left_line(pending, rows, EXPERIMENTS[name].axes):
+        console.print(estimate)
     for dataset in dict.fromkeys(s.dataset for s in specs):  # what the runs will use
         runs = [s for s in specs if s.dataset == dataset]
         models = ", ".join(dict.fromkeys(s.model for s in runs))
         console.print(f"  {dataset} ({models}): {_values(runs)}", highlight=False, soft_wrap=True)
-
-
-def _duration(seconds: float) -> str:
-    """``40 s``, ``53 min``, ``2.5 h``, ``96 h``: a time to the precision a plan needs."""
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.2g} h" if seconds < 36000 else f"{seconds / 3600:.0f} h"
 
 
 def _values(specs: list[RunSpec]) -> str:

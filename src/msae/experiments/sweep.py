@@ -17,6 +17,7 @@ from msae.experiments.backends import Summary, execute, say
 from msae.experiments.data import LOCAL_DATASETS, missing
 from msae.experiments.paper import RAW
 from msae.experiments.registry import EXPERIMENTS
+from msae.experiments.reporting import count
 from msae.experiments.runner import check_params
 from msae.experiments.spec import RUN_PARAMS, RUNTIME_KEYS, RunSpec
 from msae.experiments.store import ResultStore, Row
@@ -104,6 +105,9 @@ def reproduce(
         specs = [spec.with_params(checkpoint_dir=str(checkpoints)) for spec in specs]
     with ResultStore(out_dir) as store:
         axes = EXPERIMENTS[name].axes
+        done = store.finished(spec.key for spec in specs)
+        if estimate := time_left_line([s for s in specs if s.key not in done], store.rows(), axes):
+            say(console, estimate)
         summary = execute(specs, store, backend, workers, ray_address, console, threads, axes)
     if checkpoints.is_dir() and not any(checkpoints.iterdir()):
         checkpoints.rmdir()  # every run finished; a failed one's checkpoint stays
@@ -136,3 +140,23 @@ def time_left(
         else:
             unknown += 1
     return seconds, unknown
+
+
+def time_left_line(pending: Sequence[RunSpec], rows: Iterable[Row], axes: Sequence[str]) -> str:
+    """``Left: about 71 h of training ...`` for a log, or '' where no stored run is like one of
+    ``pending``."""
+    seconds, unknown = time_left(pending, rows, axes)
+    if not seconds:
+        return ""
+    others = f"; {count(unknown, 'run')} unlike any stored run, not counted" if unknown else ""
+    guess = f"about {_duration(seconds)} of training one after another"
+    return f"Left: {guess}, by the stored runs like them{others}"
+
+
+def _duration(seconds: float) -> str:
+    """``40 s``, ``53 min``, ``2.5 h``, ``96 h``: a time to the precision a plan needs."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.2g} h" if seconds < 36000 else f"{seconds / 3600:.0f} h"
