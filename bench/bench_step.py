@@ -1,6 +1,7 @@
 """Time one full-batch training iteration (forward + backward) against the machine's matmul rate.
 
     python bench/bench_step.py                      # n=60000, d=784, m=500, ae and lr21-msae
+    python bench/bench_step.py --presets vae        # any preset; the VAE has a fused step too
     python bench/bench_step.py --profile            # plus a torch.profiler table per preset
     python bench/bench_step.py --reference          # the autograd reference instead (before)
 
@@ -35,11 +36,12 @@ def matmul_rate(n: int, d: int, m: int, repeats: int) -> float:
     return 2 * n * d * m / statistics.median(times)
 
 
-def step_flops(config: ModelConfig, n: int) -> int:
-    """Matmul FLOPs of one forward + backward pass (inputs need no gradient)."""
+def step_flops(config: ModelConfig, n: int, heads: int = 1) -> int:
+    """Matmul FLOPs of one forward + backward pass (inputs need no gradient); ``heads``: the
+    encoder's (2 for the VAE: mean and log-variance)."""
     d, m = config.n_features, config.n_components
-    # encoder: forward + weight gradient (4ndm); decoder: forward + weight + input grads (6ndm)
-    flops = 10 * n * d * m
+    # encoder: forward + weight gradient (4ndm a head); decoder: forward + weight + input grads
+    flops = (4 * heads + 6) * n * d * m
     if config.multiscale:
         shapes = level_shapes(d, config.pyramid_levels, config.image_shape)
         sizes = [math.prod(s) for s in shapes]
@@ -77,7 +79,7 @@ def time_step(
         with torch.profiler.profile() as prof:
             step()
         print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=12))
-    return statistics.median(times), step_flops(config, n)
+    return statistics.median(times), step_flops(config, n, 2 if preset == "vae" else 1)
 
 
 def main() -> None:

@@ -19,15 +19,17 @@ closure that calls ``loss.backward()`` (as L-BFGS does) works unchanged.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from msae.penalties import SPARSITY_TERMS, WEIGHT_PENALTIES
 
 if TYPE_CHECKING:
     from msae.models.autoencoder import AutoEncoder
+    from msae.models.vae import VAE
 
 _sigmoid_backward = torch.ops.aten.sigmoid_backward
 
@@ -81,12 +83,17 @@ def _encoder_grads(d_pre: Tensor, x1: Tensor) -> tuple[Tensor, Tensor]:
     return g[:, :-1], g[:, -1]
 
 
-def _decode(out: Tensor, codes: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
-    """``s(W' h + b')`` from a :meth:`Workspace.codes` buffer, in one product."""
+def _decode_logits(out: Tensor, codes: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
+    """``W' h + b'`` from a :meth:`Workspace.codes` buffer, in one product."""
     padded = weight.new_zeros(weight.shape[0], codes.shape[1])
     padded[:, : weight.shape[1]] = weight
     padded[:, weight.shape[1]] = bias
-    return torch.mm(codes, padded.T, out=out).sigmoid_()
+    return torch.mm(codes, padded.T, out=out)
+
+
+def _decode(out: Tensor, codes: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
+    """``s(W' h + b')`` from a :meth:`Workspace.codes` buffer, in one product."""
+    return _decode_logits(out, codes, weight, bias).sigmoid_()
 
 
 def _decoder_grads(g_out: Tensor, codes: Tensor, n_hidden: int) -> tuple[Tensor, Tensor]:
@@ -236,21 +243,86 @@ def _multipath(
             grads[id(p)] += cfg.lam * p
 
 
+@torch.no_grad()
+def vae_objective_and_grads(model: VAE, batch: dict[str, Tensor]) -> tuple[dict, list[Tensor]]:
+    """Terms of ``VAE.loss_terms`` and the gradient of their sum w.r.t. the VAE's parameters.
+
+    Both heads are one product of ``[x | 1]`` with ``[[W | b]; [V | c]]``, and their gradients
+    another. The Bernoulli term is computed per element as PyTorch's
+    ``binary_cross_entropy_with_logits`` does, ``(1 - x) a - log s(a)`` for the logits ``a``,
+    in place in one (n, d) buffer, and its gradient ``s(a) - x`` overwrites the logits.
+    """
+    cfg = model.config
+    ws = model.workspace
+    x, x1 = batch["x"], batch["x1"]
+    n, d = x.shape
+    m = cfg.n_components
+    heads = torch.cat(
+        [
+            torch.cat([model.weight, model.bias[:, None]], 1),
+            torch.cat([model.logvar_weight, model.logvar_bias[:, None]], 1),
+        ]
+    )
+    posterior = torch.mm(x1, heads.T, out=ws("posterior", n, 2 * m, x))
+    mu, logvar = posterior[:, :m], posterior[:, m:]
+    eps = model.noise(mu)
+    std = torch.mul(logvar, 0.5, out=ws("std", n, m, x)).exp_()
+    model.last_posterior_std = std.mean()
+    t_codes, t = ws.codes("t", n, m, x)
+    torch.addcmul(mu, std, eps, out=t)
+
+    logits = _decode_logits(ws("z", n, d, x), t_codes, model.dec_weight, model.dec_bias)
+    loss = torch.ops.aten.log_sigmoid.out(logits, out=ws("nd", n, d, x))
+    loss.neg_().add_(logits).addcmul_(x, logits, value=-1.0)  # (1 - x) a - log s(a)
+    terms = {"reconstruction": loss.sum() / n}
+    g_logits = logits.sigmoid_().sub_(x)  # d(sum of the term)/da
+    kl = torch.mul(std, std, out=ws("kl", n, m, x)).addcmul_(mu, mu).sub_(logvar).sub_(1.0)
+    terms["kl"] = 0.5 * kl.sum() / n
+
+    g_dec, g_dec_bias = _decoder_grads(g_logits, t_codes, m)
+    d_t = torch.mm(g_logits, model.dec_weight / n, out=ws("d_t", n, m, x))
+    d_heads = ws("d_posterior", n, 2 * m, x)
+    # d/dmu = d_t + mu / n;  d/dlogvar = d_t * eps * std / 2 + (std^2 - 1) / (2 n)
+    torch.add(d_t, mu, alpha=1.0 / n, out=d_heads[:, :m])
+    d_logvar = torch.mul(d_t, eps, out=d_heads[:, m:]).mul_(std)
+    d_logvar.add_(std.square_().sub_(1.0), alpha=1.0 / n).mul_(0.5)
+    g_heads = torch.mm(d_heads.T, x1)
+    grads = [
+        g_heads[:m, :-1],
+        g_heads[:m, -1],
+        g_heads[m:, :-1],
+        g_heads[m:, -1],
+        g_dec.div_(n),
+        g_dec_bias.div_(n),
+    ]
+    if cfg.weight_penalty == "l2" and cfg.lam > 0:
+        weights = (model.weight, model.logvar_weight, model.dec_weight)
+        terms["weight"] = 0.5 * cfg.lam * sum(w.square().sum() for w in weights)
+        for k, w in zip((0, 2, 4), weights, strict=True):
+            grads[k] = grads[k] + cfg.lam * w
+    return terms, grads
+
+
 class _FusedObjective(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, model: AutoEncoder, batch: dict, holder: dict, *params: Tensor) -> Tensor:
-        terms, grads = objective_and_grads(model, batch)
+    def forward(ctx, compute: Callable, model: nn.Module, batch: dict, holder: dict,
+                *params: Tensor) -> Tensor:  # fmt: skip
+        terms, grads = compute(model, batch)
         holder["terms"] = terms
         ctx.save_for_backward(*grads)
         return sum(terms.values())
 
     @staticmethod
     def backward(ctx, grad_output: Tensor):
-        return (None, None, None, *(g * grad_output for g in ctx.saved_tensors))
+        return (None, None, None, None, *(g * grad_output for g in ctx.saved_tensors))
 
 
-def fused_objective(model: AutoEncoder, batch: dict[str, Tensor]) -> tuple[Tensor, dict]:
-    """The objective as a differentiable scalar, and its terms (detached)."""
+def fused_objective(
+    model: nn.Module, batch: dict[str, Tensor], compute: Callable = objective_and_grads
+) -> tuple[Tensor, dict]:
+    """The objective as a differentiable scalar, and its terms (detached). ``compute(model,
+    batch)`` gives the terms and the gradient w.r.t. ``list(model.parameters())``: by default
+    the auto-encoder's (:func:`objective_and_grads`); the VAE passes its own."""
     holder: dict = {}
-    loss = _FusedObjective.apply(model, batch, holder, *model.parameters())
+    loss = _FusedObjective.apply(compute, model, batch, holder, *model.parameters())
     return loss, holder["terms"]

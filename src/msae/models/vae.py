@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from msae.models.base import FeatureModel, ModelConfig, glorot_uniform
+from msae.models.fused import Workspace, fused_objective, vae_objective_and_grads, with_ones_column
 from msae.models.registry import Preset, register_preset
 
 
@@ -52,7 +53,13 @@ class VAE(FeatureModel):
         seed = int(torch.randint(2**62, (), generator=generator))
         self.noise_generator = torch.Generator().manual_seed(seed)
         self._noise: Tensor | None = None
-        self.last_posterior_std: float | None = None
+        self.last_posterior_std: Tensor | None = None
+        self.workspace = Workspace()  # scratch buffers of the fused objective
+
+    def prepare(self, x: Tensor) -> dict[str, Tensor]:
+        """The input, stored with a column of ones (``x1``; ``x`` is a view without it), so
+        that the fused objective gets both heads' biases in one matrix product."""
+        return with_ones_column("x", x)
 
     def encode(self, x: Tensor) -> Tensor:
         """Posterior means ``mu = W x + b``."""
@@ -101,6 +108,10 @@ class VAE(FeatureModel):
             weights = (self.weight, self.logvar_weight, self.dec_weight)
             terms["weight"] = 0.5 * cfg.lam * sum(w.square().sum() for w in weights)
         return terms
+
+    def objective(self, batch: dict[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
+        """Same value and gradient as ``loss_terms``, computed by :mod:`msae.models.fused`."""
+        return fused_objective(self, batch, vae_objective_and_grads)
 
     def diagnostics(self) -> dict[str, float]:
         if self.last_posterior_std is None:
