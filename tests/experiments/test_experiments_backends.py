@@ -2,6 +2,7 @@
 
 import io
 import re
+import sqlite3
 from dataclasses import replace
 
 import pytest
@@ -88,6 +89,28 @@ def test_a_one_cell_sweep_names_its_cell_in_the_log(tmp_path):
         first = min(store.rows(), key=lambda r: r.finished_at)
     expected = f"Left: about {first.train_time:.0f} s of training one after another, by the"
     assert f"{expected} stored runs like them" in log.getvalue()
+
+
+def test_rerun_runs_again_what_other_code_made_and_resumes(tmp_path):
+    """``--rerun`` after a change to the code: the runs stored by another commit run again and
+    replace their rows; those this code made are kept, so a stopped rerun resumes."""
+    cfg = experiment_config("table3", False, LAYER, {"repeats": 1})
+    assert reproduce("table3", cfg, tmp_path).skipped == 0
+    assert reproduce("table3", cfg, tmp_path, rerun=True).skipped == 2  # made by this code
+    with ResultStore(tmp_path) as store:
+        before = {r.model: r for r in store.rows()}
+        key = before["ae"].key
+    with sqlite3.connect(tmp_path / "results.sqlite") as db:  # as if an older commit made it
+        db.execute("UPDATE runs SET git_commit = 'older' WHERE key = ?", (key,))
+    assert reproduce("table3", cfg, tmp_path).skipped == 2  # without --rerun: kept
+    summary = reproduce("table3", cfg, tmp_path, rerun=True)
+    assert (summary.total, summary.skipped, summary.failed) == (2, 1, 0)
+    with ResultStore(tmp_path) as store:
+        after = {r.model: r for r in store.rows()}
+    assert after["ae"].git_commit == before["ae"].git_commit  # replaced, by this code
+    assert after["ae"].finished_at > before["ae"].finished_at
+    assert after["raw"].finished_at == before["raw"].finished_at  # not run again
+    assert after["ae"].metrics == before["ae"].metrics  # seeded: the same numbers
 
 
 def test_a_terminal_gets_live_bars_not_log_lines(tmp_path):

@@ -110,6 +110,9 @@ def test_dry_run_says_how_long_the_runs_left_take(invoke, tmp_path):
             store.write(spec, outcome, {})
     out = invoke(*args, "--dry-run", "--out", tmp_path).output
     assert "10 runs, 2 already" in out
+    # Those two were "made" by no commit or version, so --rerun would run them again too.
+    rerun = invoke(*args, "--dry-run", "--rerun", "--out", tmp_path).output
+    assert "10 runs, 0 already in" in rerun and "made by this code (--rerun)" in rerun
     assert "Left: about 27 min of training one after another, by the stored runs like them" in out
     # a run unlike any stored one (another max_iter) has no estimate, and says so
     out = invoke(*args, "--set", "hyper.digits.max_iter=7", "--dry-run", "--out", tmp_path).output

@@ -39,6 +39,18 @@ def test_a_failed_run_is_retried_and_replaced(tmp_path):
         assert len(store.rows(status=None)) == 1
 
 
+def test_finished_runs_can_be_told_apart_by_the_code_that_made_them(tmp_path):
+    ok = {"status": "ok", "metrics": {"accuracy": 1.0}}
+    with ResultStore(tmp_path) as store:
+        store.write(_spec(0), ok, ENV)
+        store.write(_spec(1), ok, {**ENV, "git_commit": "def"})
+        store.write(_spec(2), ok, {**ENV, "version": "0.2.0"})
+        assert store.finished() == {_spec(i).key for i in range(3)}
+        assert store.finished(made_by=("abc", "0.1.0")) == {_spec(0).key}
+        assert store.finished([_spec(1).key], made_by=("def", "0.1.0")) == {_spec(1).key}
+        assert store.finished(made_by=(None, "0.1.0")) == set()
+
+
 def _writer(out_dir, start: int, count: int) -> None:
     with ResultStore(out_dir) as store:
         for i in range(start, start + count):

@@ -180,17 +180,23 @@ def _git_commit() -> str | None:
     return out.stdout.strip() or None
 
 
-def environment(backend: str, workers: int) -> dict[str, Any]:
-    """What is recorded with every run about the code and the machine that ran it."""
-    import torch
-
+def code_version() -> tuple[str | None, str | None]:
+    """(git commit, package version) of the code running: what ``--rerun`` compares."""
     try:
         version = metadata.version("msae")
     except metadata.PackageNotFoundError:
         version = None
+    return _git_commit(), version
+
+
+def environment(backend: str, workers: int) -> dict[str, Any]:
+    """What is recorded with every run about the code and the machine that ran it."""
+    import torch
+
+    commit, version = code_version()
     return {
         "version": version,
-        "git_commit": _git_commit(),
+        "git_commit": commit,
         "host": platform.node(),
         "python": platform.python_version(),
         "torch": torch.__version__,
@@ -307,18 +313,21 @@ def execute(
     console: Console | None = None,
     threads: int | None = None,
     axes: Sequence[str] = (),
+    rerun: bool = False,
 ) -> Summary:
     """Run the specs not yet in ``store`` on ``backend``, storing each outcome as it lands.
 
     ``threads`` is torch's thread count per run: by default torch's own choice in-process
     and 1 per worker when runs execute in parallel. ``axes`` are shown in every run's name
-    (``run_names``).
+    (``run_names``). ``rerun`` runs again the stored runs that other code made (another git
+    commit or version), replacing their rows as they finish.
     """
     console = console or make_console()
     unique = list({spec.key: spec for spec in specs}.values())
-    done = store.finished(spec.key for spec in unique)
-    pending = [spec for spec in unique if spec.key not in done]
     env = environment(backend, workers)
+    made_by = (env["git_commit"], env["version"]) if rerun else None
+    done = store.finished((spec.key for spec in unique), made_by)
+    pending = [spec for spec in unique if spec.key not in done]
     failed = 0
     columns = (
         TextColumn("{task.description}"),

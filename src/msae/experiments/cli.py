@@ -13,6 +13,7 @@ from rich.console import Console
 
 from msae.data import DatasetError
 from msae.experiments import config, export, options
+from msae.experiments.backends import code_version
 from msae.experiments.registry import EXPERIMENTS, check_names
 from msae.experiments.reporting import count
 from msae.experiments.spec import RunSpec
@@ -82,6 +83,13 @@ def reproduce_command(
     validation: options.Validation = None,
     download: options.Download = False,
     dry_run: Annotated[bool, typer.Option(help="List the runs, run nothing.")] = False,
+    rerun: Annotated[
+        bool,
+        typer.Option(
+            help="Run again the stored runs made by other code (another git commit or "
+            "version), replacing them; a stopped --rerun resumes."
+        ),
+    ] = False,
 ) -> None:
     """Run an experiment of the paper; finished runs are skipped, so a killed sweep resumes."""
     console = make_console()
@@ -99,11 +107,12 @@ def reproduce_command(
             console.rule(f"{name}: {EXPERIMENTS[name].title}")
             cfg = experiment_config(name, quick, *layers)
             if dry_run:
-                _dry_run(name, cfg, out, download, console)
+                _dry_run(name, cfg, out, download, console, rerun)
                 continue
             summary = reproduce(
-                name, cfg, out, backend.value, workers, ray_address, download, console, threads
-            )
+                name, cfg, out, backend.value, workers, ray_address, download, console, threads,
+                rerun,
+            )  # fmt: skip
             console.print(
                 f"{count(summary.total, 'run')} ({summary.skipped} already done, "
                 f"{summary.failed} failed) in {out / STORE_NAME}"
@@ -125,20 +134,26 @@ def reproduce_command(
         raise typer.Exit(1)
 
 
-def _dry_run(name: str, cfg: dict, out: Path, download: bool, console: Console) -> None:
-    """Say how many runs ``name`` has and how many are stored already; write nothing."""
+def _dry_run(
+    name: str, cfg: dict, out: Path, download: bool, console: Console, rerun: bool
+) -> None:
+    """Say how many runs ``name`` has and how many are stored already (by this code, with
+    ``rerun``); write nothing."""
     specs = plan(name, cfg, download, console)
     done: set[str] = set()
     rows: list[Row] = []
     if (out / STORE_NAME).exists():
         with ResultStore(out) as store:
-            done = store.finished(s.key for s in specs)
+            done = store.finished((s.key for s in specs), code_version() if rerun else None)
             rows = store.rows()
     checkpoints = out / CHECKPOINT_DIR
     pending = [s for s in specs if s.key not in done]
     started = sum((checkpoints / f"{s.key}.ckpt").exists() for s in pending)
     part = f", {started} part-way (a training checkpoint in {checkpoints})" if started else ""
-    console.print(f"{count(len(specs), 'run')}, {len(done)} already in {out / STORE_NAME}{part}")
+    made = " made by this code (--rerun)" if rerun else ""
+    console.print(
+        f"{count(len(specs), 'run')}, {len(done)} already in {out / STORE_NAME}{made}{part}"
+    )
     if estimate := time_left_line(pending, rows, EXPERIMENTS[name].axes):
         console.print(estimate)
     for dataset in dict.fromkeys(s.dataset for s in specs):  # what the runs will use

@@ -84,9 +84,17 @@ class ResultStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def finished(self, keys: Iterable[str] | None = None) -> set[str]:
-        """Keys of the successful runs (among ``keys`` when given)."""
-        found = {k for (k,) in self._conn.execute("SELECT key FROM runs WHERE status = 'ok'")}
+    def finished(
+        self,
+        keys: Iterable[str] | None = None,
+        made_by: tuple[str | None, str | None] | None = None,
+    ) -> set[str]:
+        """Keys of the successful runs (among ``keys`` when given; made by the code
+        ``made_by`` = (git commit, version) when given)."""
+        query = "SELECT key, git_commit, version FROM runs WHERE status = 'ok'"
+        found = {
+            k for k, *code in self._conn.execute(query) if not made_by or tuple(code) == made_by
+        }
         return found if keys is None else found & set(keys)
 
     def write(self, spec: RunSpec, outcome: dict[str, Any], env: dict[str, Any]) -> None:

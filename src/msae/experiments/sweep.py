@@ -13,7 +13,7 @@ from rich.console import Console
 from msae.data import DATASETS
 from msae.estimators import resolve_device
 from msae.experiments import config
-from msae.experiments.backends import Summary, execute, say
+from msae.experiments.backends import Summary, code_version, execute, say
 from msae.experiments.data import LOCAL_DATASETS, missing
 from msae.experiments.paper import RAW
 from msae.experiments.registry import EXPERIMENTS
@@ -89,8 +89,10 @@ def reproduce(
     download: bool = False,
     console: Console | None = None,
     threads: int | None = None,
+    rerun: bool = False,
 ) -> Summary:
-    """Run experiment ``name`` into ``out_dir/results.sqlite``, skipping finished runs."""
+    """Run experiment ``name`` into ``out_dir/results.sqlite``, skipping finished runs (those
+    this code made, with ``rerun``)."""
     console = console or make_console()
     specs = plan(name, cfg, download, console)
     if backend == "local" or ray_address is None:  # the runs execute on this machine
@@ -105,10 +107,13 @@ def reproduce(
         specs = [spec.with_params(checkpoint_dir=str(checkpoints)) for spec in specs]
     with ResultStore(out_dir) as store:
         axes = EXPERIMENTS[name].axes
-        done = store.finished(spec.key for spec in specs)
+        made_by = code_version() if rerun else None
+        done = store.finished((spec.key for spec in specs), made_by)
         if estimate := time_left_line([s for s in specs if s.key not in done], store.rows(), axes):
             say(console, estimate)
-        summary = execute(specs, store, backend, workers, ray_address, console, threads, axes)
+        summary = execute(
+            specs, store, backend, workers, ray_address, console, threads, axes, rerun
+        )
     if checkpoints.is_dir() and not any(checkpoints.iterdir()):
         checkpoints.rmdir()  # every run finished; a failed one's checkpoint stays
     return summary
