@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from msae.experiments import EXPERIMENTS, ResultStore, Row, RunSpec, experiment_config, plan
-from msae.experiments.sweep import time_left
+from msae.experiments.eta import time_left
 
 
 def test_help_lists_the_experiments(invoke):

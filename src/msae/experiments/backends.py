@@ -31,6 +31,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from msae.experiments.eta import time_left_line
 from msae.experiments.registry import EXPERIMENTS
 from msae.experiments.runner import Progressed, report_progress
 from msae.experiments.spec import RUNTIME_KEYS, RunSpec
@@ -328,6 +329,8 @@ def execute(
     made_by = (env["git_commit"], env["version"]) if rerun else None
     done = store.finished((spec.key for spec in unique), made_by)
     pending = [spec for spec in unique if spec.key not in done]
+    if estimate := time_left_line(pending, store.rows(), axes):
+        say(console, estimate)
     failed = 0
     columns = (
         TextColumn("{task.description}"),

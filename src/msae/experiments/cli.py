@@ -14,17 +14,12 @@ from rich.console import Console
 from msae.data import DatasetError
 from msae.experiments import config, export, options
 from msae.experiments.backends import code_version
+from msae.experiments.eta import time_left_line
 from msae.experiments.registry import EXPERIMENTS, check_names
 from msae.experiments.reporting import count
 from msae.experiments.spec import RunSpec
 from msae.experiments.store import STORE_NAME, ResultStore, Row, stored_rows
-from msae.experiments.sweep import (
-    CHECKPOINT_DIR,
-    experiment_config,
-    plan,
-    reproduce,
-    time_left_line,
-)
+from msae.experiments.sweep import CHECKPOINT_DIR, experiment_config, plan, reproduce
 from msae.terminal import make_console
 
 StoreDir = Annotated[Path, typer.Option(help="Output directory holding results.sqlite.")]

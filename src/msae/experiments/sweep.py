@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import statistics
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,14 +11,13 @@ from rich.console import Console
 from msae.data import DATASETS
 from msae.estimators import resolve_device
 from msae.experiments import config
-from msae.experiments.backends import Summary, code_version, execute, say
+from msae.experiments.backends import Summary, execute, say
 from msae.experiments.data import LOCAL_DATASETS, missing
 from msae.experiments.paper import RAW
 from msae.experiments.registry import EXPERIMENTS
-from msae.experiments.reporting import count
 from msae.experiments.runner import check_params
-from msae.experiments.spec import RUN_PARAMS, RUNTIME_KEYS, RunSpec
-from msae.experiments.store import ResultStore, Row
+from msae.experiments.spec import RUN_PARAMS, RunSpec
+from msae.experiments.store import ResultStore
 from msae.models import PRESETS
 from msae.terminal import make_console
 
@@ -107,61 +104,9 @@ def reproduce(
         specs = [spec.with_params(checkpoint_dir=str(checkpoints)) for spec in specs]
     with ResultStore(out_dir) as store:
         axes = EXPERIMENTS[name].axes
-        made_by = code_version() if rerun else None
-        done = store.finished((spec.key for spec in specs), made_by)
-        if estimate := time_left_line([s for s in specs if s.key not in done], store.rows(), axes):
-            say(console, estimate)
         summary = execute(
             specs, store, backend, workers, ray_address, console, threads, axes, rerun
         )
     if checkpoints.is_dir() and not any(checkpoints.iterdir()):
         checkpoints.rmdir()  # every run finished; a failed one's checkpoint stays
     return summary
-
-
-def time_left(
-    pending: Sequence[RunSpec], rows: Iterable[Row], axes: Sequence[str] = ()
-) -> tuple[float, int]:
-    """Seconds of training that ``pending`` should take one after another, by the median train
-    time of the stored ``rows`` like each run (the same dataset, model and parameters, apart
-    from the experiment's ``axes`` and the seed; from any experiment, so that Table 3's runs
-    time those of Fig. 16), and how many pending runs have no stored run like them (left out
-    of the seconds)."""
-
-    def like(dataset: str, model: str, params: Mapping[str, Any]) -> tuple:
-        kept = {k: v for k, v in params.items() if k not in RUNTIME_KEYS and k not in axes}
-        return dataset, model, json.dumps(kept, sort_keys=True)
-
-    times: dict[tuple, list[float]] = {}
-    for row in rows:
-        if row.train_time is not None:
-            group = like(row.dataset, row.model, row.params)
-            times.setdefault(group, []).append(row.train_time)
-    seconds, unknown = 0.0, 0
-    for spec in pending:
-        found = times.get(like(spec.dataset, spec.model, spec.params))
-        if found:
-            seconds += statistics.median(found)
-        else:
-            unknown += 1
-    return seconds, unknown
-
-
-def time_left_line(pending: Sequence[RunSpec], rows: Iterable[Row], axes: Sequence[str]) -> str:
-    """``Left: about 71 h of training ...`` for a log, or '' where no stored run is like one of
-    ``pending``."""
-    seconds, unknown = time_left(pending, rows, axes)
-    if not seconds:
-        return ""
-    others = f"; {count(unknown, 'run')} unlike any stored run, not counted" if unknown else ""
-    guess = f"about {_duration(seconds)} of training one after another"
-    return f"Left: {guess}, by the stored runs like them{others}"
-
-
-def _duration(seconds: float) -> str:
-    """``40 s``, ``53 min``, ``2.5 h``, ``96 h``: a time to the precision a plan needs."""
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.2g} h" if seconds < 36000 else f"{seconds / 3600:.0f} h"
