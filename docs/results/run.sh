@@ -206,3 +206,14 @@ run msae reproduce iterations --workers 2 --threads 1 --out "$out"
 run msae reproduce hidden --workers 2 --threads 1 --out "$out"
 run msae reproduce timing --datasets usps,isolet,pendigits,ecoli --workers 2 --threads 1 --out "$out"
 run msae report --out "$out"
+# Twelfth session (no GPU again; the same machine as the eleventh, so the checkpoints of its two
+# λ = 100 cells were still there). Both resumed, one command each, and as each ended its core
+# went on with Fig. 11, per-class accuracy on Fashion-MNIST, the two commands sharing the store.
+(
+  run msae reproduce sensitivity --datasets mnist --repeats 1 --workers 1 --threads 1 --set 'lams=[100]' --set 'betas=[0.1]' --out "$out"
+  run msae reproduce per-class --datasets fashion-mnist --models vae,vlsae,sae --workers 1 --threads 1 --out "$out"
+) &
+run msae reproduce sensitivity --datasets mnist --repeats 1 --workers 1 --threads 1 --set 'lams=[100]' --set 'betas=[10]' --out "$out"
+run msae reproduce per-class --datasets fashion-mnist --models lr21-msae,msae,lr21-sae,ae --workers 1 --threads 1 --out "$out"
+wait
+run msae report --out "$out"
