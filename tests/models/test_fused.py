@@ -7,6 +7,15 @@ from msae.models.fused import fused_objective
 PRESETS = ["ae", "sae", "lr21-sae", "msae", "lr21-msae"]
 
 
+def _assert_same(terms, reference, got, expected, params) -> None:
+    """Fused terms and gradient equal the autograd reference's."""
+    assert terms.keys() == reference.keys()
+    for name in terms:
+        torch.testing.assert_close(terms[name], reference[name].detach(), msg=name)
+    for p_, g, e in zip(params, got, expected, strict=True):
+        torch.testing.assert_close(g, e, msg=f"gradient of a {tuple(p_.shape)} parameter")
+
+
 @pytest.mark.parametrize("preset", PRESETS)
 @pytest.mark.parametrize("sparsity", ["kl", "js", "wasserstein"])
 @pytest.mark.parametrize(("proximal", "smooth"), [(False, True), (True, True), (True, False)])
@@ -26,11 +35,7 @@ def test_fused_objective_matches_autograd_reference(preset, sparsity, proximal, 
     loss, terms = fused_objective(model, data)
     got = torch.autograd.grad(loss, params)
 
-    assert terms.keys() == reference.keys()
-    for name in terms:
-        torch.testing.assert_close(terms[name], reference[name].detach(), msg=name)
-    for p_, g, e in zip(params, got, expected, strict=True):
-        torch.testing.assert_close(g, e, msg=f"gradient of a {tuple(p_.shape)} parameter")
+    _assert_same(terms, reference, got, expected, params)
 
 
 def test_reused_buffers_give_the_same_answer_across_batch_sizes():
@@ -88,9 +93,5 @@ def test_fused_vae_objective_matches_autograd_reference(lam, smooth):
     loss, terms = model.objective(data)
     got = torch.autograd.grad(loss, params)
 
-    assert terms.keys() == reference.keys()
-    for name in terms:
-        torch.testing.assert_close(terms[name], reference[name].detach(), msg=name)
-    for p_, g, e in zip(params, got, expected, strict=True):
-        torch.testing.assert_close(g, e, msg=f"gradient of a {tuple(p_.shape)} parameter")
+    _assert_same(terms, reference, got, expected, params)
     torch.testing.assert_close(model.last_posterior_std, expected_std)
