@@ -1,6 +1,7 @@
-"""Hand-written forward + backward of the auto-encoder objective, for speed.
+"""Hand-written forward + backward of the auto-encoder objective (and the VAE's), for speed.
 
-``AutoEncoder.loss_terms`` is the readable reference that autograd differentiates. This module
+``AutoEncoder.loss_terms`` is the readable reference that autograd differentiates (and
+``VAE.loss_terms``, for :func:`vae_objective_and_grads`). This module
 computes the same objective and its gradient in one pass with the fewest possible full-size
 elementwise operations: sigmoid outputs overwrite their pre-activations in place,
 ``sigmoid_backward`` fuses ``(z - x) * z * (1 - z)``, the ``1/n`` scalings are applied to the
