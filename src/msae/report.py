@@ -10,7 +10,7 @@ from typing import Any
 
 from msae.experiments.paper import RAW, label, paper_values
 from msae.experiments.registry import EXPERIMENTS, check_names
-from msae.experiments.reporting import count, group, md_table
+from msae.experiments.reporting import count, group, md_table, shown
 from msae.experiments.store import STORE_NAME, Row, stored_rows
 
 REPORT_NAME = "report.md"
@@ -26,10 +26,10 @@ def _in_order(value: Any) -> tuple[int, float, str]:
     return 1, 0.0, str(value)
 
 
-def _shown(key: str, value: Any) -> str:
+def _cell(key: str, value: Any) -> str:
     if value is None:  # no subsample: the whole split; otherwise the option was unset
         return "all" if key in ("n_train", "n_test") else "-"
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return shown(value)
 
 
 def settings_table(rows: Iterable[Row]) -> str:
@@ -39,8 +39,8 @@ def settings_table(rows: Iterable[Row]) -> str:
         cells = []
         for key in SHOWN_PARAMS:
             values = sorted({r.params.get(key) for r in runs}, key=_in_order)
-            shown = [_shown(key, v) for v in values]
-            cells.append(", ".join(shown) if len(shown) <= 3 else f"{len(shown)} values")
+            texts = [_cell(key, v) for v in values]
+            cells.append(", ".join(texts) if len(texts) <= 3 else f"{len(texts)} values")
         body.append([label(dataset), *cells])
     table = md_table(["dataset", *SHOWN_PARAMS], body)
     reduced = [

@@ -33,6 +33,7 @@ from rich.progress import (
 
 from msae.experiments.eta import time_left_line
 from msae.experiments.registry import EXPERIMENTS
+from msae.experiments.reporting import shown
 from msae.experiments.runner import Progressed, report_progress
 from msae.experiments.spec import RUNTIME_KEYS, RunSpec
 from msae.experiments.store import ResultStore
@@ -227,13 +228,9 @@ def run_names(specs: Sequence[RunSpec], axes: Sequence[str] = ()) -> dict[str, s
         varying = [k for k in keys if len({repr(s.params.get(k)) for s in group}) > 1]
         shown_keys = [k for k in axes if k in keys] + [k for k in varying if k not in axes]
         for spec in group:
-            shown = "".join(f" {k}={_shown(spec.params.get(k))}" for k in shown_keys)
-            names[spec.key] = f"{dataset}/{model}{shown} (seed {spec.seed})"
+            values = "".join(f" {k}={shown(spec.params.get(k))}" for k in shown_keys)
+            names[spec.key] = f"{dataset}/{model}{values} (seed {spec.seed})"
     return names
-
-
-def _shown(value: Any) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _outcome_line(name: str, outcome: dict[str, Any]) -> str:

@@ -67,6 +67,12 @@ def count(n: int | str, noun: str) -> str:
     return f"{n} {noun}{'' if str(n) == '1' else 's'}"
 
 
+def shown(value: object) -> str:
+    """A parameter value for a log or a table: floats short (``1e-05``, ``10``), the rest as
+    text."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def bold(text: str, on: bool) -> str:
     """``text`` in Markdown bold when ``on`` (a table's best value)."""
     return f"**{text}**" if on else text

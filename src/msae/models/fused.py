@@ -73,9 +73,14 @@ def with_ones_column(name: str, x: Tensor) -> dict[str, Tensor]:
     return {f"{name}1": augmented, name: augmented[:, :-1]}
 
 
+def _with_bias(weight: Tensor, bias: Tensor) -> Tensor:
+    """``[W | b]``, which multiplies ``[x | 1]`` into ``x W^T + b``."""
+    return torch.cat([weight, bias[:, None]], 1)
+
+
 def _encode(out: Tensor, x1: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
     """``s(x W^T + b)`` as one product of ``[x | 1]`` and ``[W | b]``: no bias broadcast."""
-    return torch.mm(x1, torch.cat([weight, bias[:, None]], 1).T, out=out).sigmoid_()
+    return torch.mm(x1, _with_bias(weight, bias).T, out=out).sigmoid_()
 
 
 def _encoder_grads(d_pre: Tensor, x1: Tensor) -> tuple[Tensor, Tensor]:
@@ -204,7 +209,7 @@ def _multipath(
     top = levels - 1
     _encode(codes[top], laplacian[top], mp.enc[top], mp.enc_bias[top])
     for k in range(top - 1, -1, -1):
-        weight = torch.cat([mp.enc[k], mp.enc_bias[k][:, None]], 1)
+        weight = _with_bias(mp.enc[k], mp.enc_bias[k])
         pre = torch.mm(laplacian[k], weight.T, out=codes[k])
         pre.addmm_(codes[k + 1], mp.lateral[k].T).sigmoid_()
 
@@ -259,10 +264,7 @@ def vae_objective_and_grads(model: VAE, batch: dict[str, Tensor]) -> tuple[dict,
     n, d = x.shape
     m = cfg.n_components
     heads = torch.cat(
-        [
-            torch.cat([model.weight, model.bias[:, None]], 1),
-            torch.cat([model.logvar_weight, model.logvar_bias[:, None]], 1),
-        ]
+        [_with_bias(model.weight, model.bias), _with_bias(model.logvar_weight, model.logvar_bias)]
     )
     posterior = torch.mm(x1, heads.T, out=ws("posterior", n, 2 * m, x))
     mu, logvar = posterior[:, :m], posterior[:, m:]
@@ -287,15 +289,9 @@ def vae_objective_and_grads(model: VAE, batch: dict[str, Tensor]) -> tuple[dict,
     torch.add(d_t, mu, alpha=1.0 / n, out=d_heads[:, :m])
     d_logvar = torch.mul(d_t, eps, out=d_heads[:, m:]).mul_(std)
     d_logvar.add_(std.square_().sub_(1.0), alpha=1.0 / n).mul_(0.5)
-    g_heads = torch.mm(d_heads.T, x1)
-    grads = [
-        g_heads[:m, :-1],
-        g_heads[:m, -1],
-        g_heads[m:, :-1],
-        g_heads[m:, -1],
-        g_dec.div_(n),
-        g_dec_bias.div_(n),
-    ]
+    g_heads, g_head_biases = _encoder_grads(d_heads, x1)
+    grads = [g_heads[:m], g_head_biases[:m], g_heads[m:], g_head_biases[m:]]
+    grads += [g_dec.div_(n), g_dec_bias.div_(n)]
     if cfg.weight_penalty == "l2" and cfg.lam > 0:
         weights = (model.weight, model.logvar_weight, model.dec_weight)
         terms["weight"] = 0.5 * cfg.lam * sum(w.square().sum() for w in weights)
