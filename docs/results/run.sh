@@ -217,3 +217,9 @@ run msae reproduce sensitivity --datasets mnist --repeats 1 --workers 1 --thread
 run msae reproduce per-class --datasets fashion-mnist --models lr21-msae,msae,lr21-sae,ae --workers 1 --threads 1 --out "$out"
 wait
 run msae report --out "$out"
+# Then, alone on the machine, the VAE's Fig. 16b runs again with its fused objective (commit
+# 1b5e083), replacing the rows its autograd objective had made.
+run msae reproduce timing --datasets usps,isolet,pendigits,ecoli --models vae --rerun --workers 2 --threads 1 --out "$out"
+run msae report --out "$out"
+# Last, the two MNIST sensitivity commands above (λ = 1e-5 across β, and λ = 1e-3 across β)
+# carried on side by side; each stored one cell before the session ended.
