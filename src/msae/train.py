@@ -127,10 +127,14 @@ class Checkpointer:
         self.path.unlink(missing_ok=True)
 
 
-def read_checkpoint(path: str | Path) -> dict[str, Any]:
-    """A checkpoint's state (tensors on the CPU); :class:`CheckpointError` if unreadable."""
+def read_checkpoint(path: str | Path, *, mmap: bool = False) -> dict[str, Any]:
+    """A checkpoint's state (tensors on the CPU); :class:`CheckpointError` if unreadable.
+
+    ``mmap`` maps the tensors instead of reading them: a few milliseconds for a caller that
+    wants only the iteration or the time saved, where reading a 300 MB file takes seconds.
+    """
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
     except Exception as exc:  # torch raises several types for a damaged file
         raise CheckpointError(
             f"{path} is not a readable msae training checkpoint ({exc}); delete it to train "

@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from msae.experiments import EXPERIMENTS, ResultStore, Row, RunSpec, experiment_config, plan
-from msae.experiments.eta import time_left
+from msae.experiments.eta import part_done, time_left
+from msae.train import Checkpointer
 
 
 def test_help_lists_the_experiments(invoke):
@@ -114,6 +115,12 @@ def test_dry_run_says_how_long_the_runs_left_take(invoke, tmp_path):
     rerun = invoke(*args, "--dry-run", "--rerun", "--out", tmp_path).output
     assert "10 runs, 0 already in" in rerun and "made by this code (--rerun)" in rerun
     assert "Left: about 27 min of training one after another, by the stored runs like them" in out
+    # a run part-way counts for what is left of it: 3/4 of its iterations done, 1600 - 150 s
+    left = specs[2]
+    done = {"iteration": left.params["max_iter"] * 3 // 4}
+    Checkpointer(tmp_path / "checkpoints" / f"{left.key}.ckpt", 1, "a fit").save(done)
+    out = invoke(*args, "--dry-run", "--out", tmp_path).output
+    assert "1 part-way" in out and "Left: about 24 min of training" in out
     # a run unlike any stored one (another max_iter) has no estimate, and says so
     out = invoke(*args, "--set", "hyper.digits.max_iter=7", "--dry-run", "--out", tmp_path).output
     assert "Left:" not in out
@@ -129,6 +136,18 @@ def test_time_left_matches_runs_apart_from_the_axes_and_seed():
     unlike = RunSpec("sensitivity", "digits", "lr21-msae", other, 0)
     assert time_left([*grid, unlike], [stored], EXPERIMENTS["sensitivity"].axes) == (160.0, 1)
     assert time_left(grid, [stored]) == (80.0, 2)  # no axes: only the same lam matches
+    half = {grid[0].key: 0.5, "a run not pending": 1.0}
+    assert time_left(grid, [stored], EXPERIMENTS["sensitivity"].axes, half) == (140.0, 0)
+
+
+def test_part_done_reads_the_iteration_of_each_runs_checkpoint(tmp_path):
+    """As a sweep starts, its runs carry their ``checkpoint_dir``; a damaged checkpoint counts
+    as no progress (the run starts again) and a run without one is left out."""
+    cfg = experiment_config("sensitivity", False, {"datasets": ["digits"], "lams": [1e-5, 0.1]})
+    runs = [s.with_params(checkpoint_dir=str(tmp_path)) for s in plan("sensitivity", cfg)[:3]]
+    Checkpointer(tmp_path / f"{runs[0].key}.ckpt", 1, "a fit").save({"iteration": 3})
+    (tmp_path / f"{runs[1].key}.ckpt").write_bytes(b"not a checkpoint")
+    assert part_done(runs) == {runs[0].key: 3 / runs[0].params["max_iter"], runs[1].key: 0.0}
 
 
 def test_real_datasets_run_and_absent_ones_are_skipped(invoke, tiny_config, tmp_path):

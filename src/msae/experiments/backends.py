@@ -31,7 +31,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from msae.experiments.eta import time_left_line
+from msae.experiments.eta import part_done, time_left_line
 from msae.experiments.registry import EXPERIMENTS
 from msae.experiments.reporting import shown
 from msae.experiments.runner import Progressed, report_progress
@@ -326,7 +326,7 @@ def execute(
     made_by = (env["git_commit"], env["version"]) if rerun else None
     done = store.finished((spec.key for spec in unique), made_by)
     pending = [spec for spec in unique if spec.key not in done]
-    if estimate := time_left_line(pending, store.rows(), axes):
+    if estimate := time_left_line(pending, store.rows(), axes, part_done(pending)):
         say(console, estimate)
     failed = 0
     columns = (

@@ -14,7 +14,7 @@ from rich.console import Console
 from msae.data import DatasetError
 from msae.experiments import config, export, options
 from msae.experiments.backends import code_version
-from msae.experiments.eta import time_left_line
+from msae.experiments.eta import part_done, time_left_line
 from msae.experiments.registry import EXPERIMENTS, check_names
 from msae.experiments.reporting import count
 from msae.experiments.spec import RunSpec
@@ -143,13 +143,13 @@ def _dry_run(
             rows = store.rows()
     checkpoints = out / CHECKPOINT_DIR
     pending = [s for s in specs if s.key not in done]
-    started = sum((checkpoints / f"{s.key}.ckpt").exists() for s in pending)
-    part = f", {started} part-way (a training checkpoint in {checkpoints})" if started else ""
+    started = part_done(pending, checkpoints) if EXPERIMENTS[name].resumable else {}
+    part = f", {len(started)} part-way (a training checkpoint in {checkpoints})" if started else ""
     made = " made by this code (--rerun)" if rerun else ""
     console.print(
         f"{count(len(specs), 'run')}, {len(done)} already in {out / STORE_NAME}{made}{part}"
     )
-    if estimate := time_left_line(pending, rows, EXPERIMENTS[name].axes):
+    if estimate := time_left_line(pending, rows, EXPERIMENTS[name].axes, started):
         console.print(estimate)
     for dataset in dict.fromkeys(s.dataset for s in specs):  # what the runs will use
         runs = [s for s in specs if s.dataset == dataset]

@@ -151,7 +151,7 @@ def fit_predict(spec: RunSpec, split: Split, callbacks: Sequence[Callable] = ())
     if checkpoint is not None:
         options = {"checkpoint": checkpoint}
         if checkpoint.exists():
-            saved = read_checkpoint(checkpoint)
+            saved = read_checkpoint(checkpoint, mmap=True)
             earlier, resumed_at = float(saved["elapsed"]), int(saved["iteration"])
     start = perf_counter()
     estimator.fit(split.X_train, split.y_train, **options)
