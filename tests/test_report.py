@@ -101,6 +101,19 @@ def test_a_sensitivity_cell_not_run_says_so(tmp_path, monkeypatch):
     assert cells == ["89.2", "89.5", "90.0", "not run"]
 
 
+def test_a_grid_run_in_part_shows_its_gaps_at_even_spacing(tmp_path, monkeypatch):
+    """λ = 1e-7, 1e-5, 1e-4 are drawn as four rows (1e-6 not run), so that equal distances are
+    equal ratios; β = 1e-7, 1e-4, 1e-1 keep their common step of three decades."""
+    grid = {(lam, beta): 0.9 for lam in (1e-7, 1e-5, 1e-4) for beta in (1e-7, 1e-4, 1e-1)}
+    fig = _sensitivity_figure(tmp_path, monkeypatch, grid)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["1e-07", "1e-06", "1e-05", "1e-04"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1e-07", "1e-04", "1e-01"]
+    row_of_1e6 = [t.get_text() for t in ax.texts if round(t.get_position()[1]) == 1]
+    assert row_of_1e6 == ["not run"] * 3
+    assert sum(t.get_text() == "90.0" for t in ax.texts) == 9
+
+
 def test_the_paper_grid_count_leaves_out_cells_off_it(tmp_path):
     """A cell at λ = 3e-5 is not one of the paper's 100: it is not counted as one."""
     with ResultStore(tmp_path) as store:

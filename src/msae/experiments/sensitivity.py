@@ -26,15 +26,36 @@ def expand(cfg: dict) -> list[RunSpec]:
     return config.expand(NAME, cfg, variants)
 
 
+def _axis(values: set[float]) -> list[float]:
+    """A heat map's rows or columns for the values run. Where they are all powers of ten, the
+    axis has every power from the least to the greatest at their common step, so that equal
+    distances on the map are equal ratios and a grid run in part shows its gaps (MNIST's
+    λ = 1e-7, 1e-5, 1e-3, 1e-1 become ten rows with 1e-6, 1e-4, ... not run); a sub-grid at a
+    wider step, such as ``--quick``'s 1e-7, 1e-4, 1e-1, 1e2, keeps its step."""
+    ordered = sorted(values)
+    if len(ordered) < 2 or ordered[0] <= 0:
+        return ordered
+    powers = [math.log10(v) for v in ordered]
+    if any(not math.isclose(p, round(p), abs_tol=1e-9) for p in powers):
+        return ordered
+    low, high = round(powers[0]), round(powers[-1])
+    step = math.gcd(*(round(p) - low for p in powers[1:]))
+    return [10.0**e for e in range(low, high + 1, step)]
+
+
+def _index(axis: list[float], value: float) -> int:
+    return next(i for i, v in enumerate(axis) if math.isclose(v, value))
+
+
 def _surface(rows: list[Row]) -> tuple[list[float], list[float], np.ndarray]:
     """lambdas, betas and the mean accuracy (%) on the lambda x beta grid (NaN: no run)."""
-    lams = sorted({r.params["lam"] for r in rows})
-    betas = sorted({r.params["beta"] for r in rows})
+    lams = _axis({r.params["lam"] for r in rows})
+    betas = _axis({r.params["beta"] for r in rows})
     acc = np.full((len(lams), len(betas)), np.nan)
     for (lam, beta), cell in reporting.group(
         rows, lambda r: (r.params["lam"], r.params["beta"])
     ).items():
-        acc[lams.index(lam), betas.index(beta)] = reporting.mean(reporting.accuracies(cell))
+        acc[_index(lams, lam), _index(betas, beta)] = reporting.mean(reporting.accuracies(cell))
     return lams, betas, acc
 
 
@@ -80,7 +101,7 @@ def report(rows: list[Row], fig_dir: Path) -> str:
             if np.isfinite(value):
                 colour = "k" if value > middle else "w"
                 ax.text(c, r, f"{value:.1f}", ha="center", va="center", fontsize=6, color=colour)
-            else:  # a grid that is not full (a sub-grid with a row or column added, say)
+            else:  # a grid run in part, or a sub-grid with a row or column added
                 ax.text(c, r, "not run", ha="center", va="center", fontsize=5, color="0.5")
         ax.set_xticks(range(len(betas)), [f"{b:.0e}" for b in betas], rotation=90, fontsize=7)
         ax.set_yticks(range(len(lams)), [f"{v:.0e}" for v in lams], fontsize=7)
