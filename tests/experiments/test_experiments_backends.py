@@ -18,8 +18,9 @@ from msae.experiments import (
     plan,
     reproduce,
 )
-from msae.experiments.backends import IterationProgress, finishing, run_names
+from msae.experiments.backends import BACKENDS, IterationProgress, finishing, run_names
 from msae.experiments.spec import RunSpec
+from msae.train import Checkpointer
 
 LAYER = {
     "datasets": ["digits"],
@@ -178,6 +179,25 @@ def test_a_failed_run_says_why_on_one_line(tmp_path, monkeypatch):
         assert len(store.rows(status="error")) == summary.failed == 2
     lines = log.getvalue().splitlines()
     assert f"failed digits/ae (seed 0): FloatingPointError: {message}" in lines, lines
+
+
+def test_a_sweep_finishes_its_part_way_runs_first(tmp_path, monkeypatch):
+    """A run with a training checkpoint goes before the runs not begun, whatever the grid's
+    order: its work is not left for the sweep's end, or for another session."""
+    grid = {**LAYER, "models": ["lr21-msae"], "lams": [1e-5, 0.1, 10.0], "betas": [0.1]}
+    cfg = experiment_config("sensitivity", False, grid, {"repeats": 1})
+    specs = [s.with_params(checkpoint_dir=str(tmp_path / "c")) for s in plan("sensitivity", cfg)]
+    Checkpointer(tmp_path / "c" / f"{specs[1].key}.ckpt", 1, "a fit").save({"iteration": 1})
+    order = []
+
+    def backend(pending, *args):
+        order.extend(spec.key for spec in pending)
+        yield from ()
+
+    monkeypatch.setitem(BACKENDS, "local", backend)
+    with ResultStore(tmp_path) as store:
+        execute(specs, store)
+    assert order == [specs[1].key, specs[0].key, specs[2].key]
 
 
 def test_run_names_tell_apart_the_cells_of_a_grid():

@@ -1,10 +1,12 @@
 import json
 import re
+from itertools import pairwise
 
 import pytest
 
 from msae.experiments import config
 from msae.experiments.paper import paper_values
+from msae.experiments.sensitivity import coarse_first
 from msae.experiments.sensitivity import expand as expand_sensitivity
 from msae.experiments.spec import RunSpec
 from msae.experiments.sweep import experiment_config, plan
@@ -156,6 +158,34 @@ def test_expand_is_a_full_grid_with_datasets_slowest():
     assert len(specs) == 2 * 2 * 1 * 2
     assert [s.dataset for s in specs] == ["usps"] * 4 + ["isolet"] * 4
     assert len({s.key for s in specs}) == len(specs)
+
+
+def test_coarse_first_orders_each_index_once_with_every_prefix_spread():
+    assert coarse_first(10) == [0, 9, 4, 2, 6, 1, 3, 5, 7, 8]
+    assert coarse_first(4) == [0, 3, 1, 2] and coarse_first(1) == [0] and coarse_first(0) == []
+    for n in range(1, 40):
+        order = coarse_first(n)
+        assert sorted(order) == list(range(n)) and order[:2] == [0, n - 1][:n]
+        # after the two ends, no gap between the indices taken is more than twice the widest
+        # gap of an even spread of as many
+        for k in range(2, n + 1):
+            taken = sorted(order[:k])
+            widest = max(b - a for a, b in pairwise(taken))
+            assert widest <= 2 * -(-(n - 1) // (k - 1))
+
+
+def test_the_sensitivity_grid_runs_as_nested_sub_grids():
+    """A sweep stopped part-way has covered the whole (λ, β) range at a coarser step: the 4
+    corners first, then the 3 x 3 grid with the middle values, then 4 x 4, ..."""
+    grid = [10.0**e for e in range(-7, 3)]
+    cfg = experiment_config("sensitivity", False, {"datasets": ["usps"], "repeats": 1})
+    specs = expand_sensitivity({**cfg, "lams": grid[::-1], "betas": grid})  # any order given
+    cells = [(s.params["lam"], s.params["beta"]) for s in specs]
+    assert len(set(cells)) == 100 and set(cells) == {(a, b) for a in grid for b in grid}
+    ends = {1e-7, 100.0}
+    assert set(cells[:4]) == {(a, b) for a in ends for b in ends}
+    assert set(cells[:9]) == {(a, b) for a in ends | {1e-3} for b in ends | {1e-3}}
+    assert set(cells[:16]) == {(a, b) for a in ends | {1e-3, 1e-5} for b in ends | {1e-3, 1e-5}}
 
 
 def test_run_key_ignores_where_a_run_executes():

@@ -326,7 +326,9 @@ def execute(
     made_by = (env["git_commit"], env["version"]) if rerun else None
     done = store.finished((spec.key for spec in unique), made_by)
     pending = [spec for spec in unique if spec.key not in done]
-    if estimate := time_left_line(pending, store.rows(), axes, part_done(pending)):
+    started = part_done(pending)
+    pending.sort(key=lambda spec: spec.key not in started)  # finish the part-way runs first
+    if estimate := time_left_line(pending, store.rows(), axes, started):
         say(console, estimate)
     failed = 0
     columns = (

@@ -162,7 +162,10 @@ def _values(specs: list[RunSpec]) -> str:
     ``specs`` (a sensitivity grid, say), the first few of them and how many."""
     parts = []
     for key in sorted({k for s in specs for k in s.params}):
-        values = list(dict.fromkeys(json.dumps(s.params.get(key)) for s in specs))
+        found = {json.dumps(s.params.get(key)): s.params.get(key) for s in specs}
+        if all(isinstance(v, int | float) and not isinstance(v, bool) for v in found.values()):
+            found = dict(sorted(found.items(), key=lambda item: item[1]))  # not in run order
+        values = list(found)
         shown = ", ".join(values[:4]) + (f", ... ({len(values)} values)" if len(values) > 4 else "")
         parts.append(f"{key}={shown if len(values) == 1 else '[' + shown + ']'}")
     return ", ".join(parts)

@@ -21,8 +21,31 @@ FLAT = 1.0  # points: a cell this close to the best counts as part of the flat r
 MIN_RANGE = 10.0  # points: the least range of accuracy a heat map's colours span
 
 
+def coarse_first(n: int) -> list[int]:
+    """0 .. n-1 in an order whose every prefix spreads over the range: the two ends, then the
+    middle of each gap in turn, widest first (0, 9, 4, 2, 6, 1, 3, 5, 7, 8 for n = 10)."""
+    order, gaps = list(dict.fromkeys([0, n - 1]))[:n], [(0, n - 1)]
+    while gaps:
+        low, high = gaps.pop(0)
+        if high - low > 1:
+            middle = (low + high) // 2
+            order.append(middle)
+            gaps += [(low, middle), (middle, high)]
+    return order
+
+
 def expand(cfg: dict) -> list[RunSpec]:
-    variants = [{"lam": lam, "beta": beta} for lam in cfg["lams"] for beta in cfg["betas"]]
+    """The grid from coarse to fine: a sequence of nested sub-grids (the extreme λ and β, then
+    with the middle values, ...), so that a sweep stopped part-way has covered the whole range
+    at a coarser step rather than a few rows of it."""
+    lams, betas = sorted(cfg["lams"]), sorted(cfg["betas"])
+    lams = [lams[i] for i in coarse_first(len(lams))]
+    betas = [betas[i] for i in coarse_first(len(betas))]
+    cells = sorted(
+        ((i, j) for i in range(len(lams)) for j in range(len(betas))),
+        key=lambda cell: (max(cell), cell),  # the (k + 1) x (k + 1) sub-grid after the k x k
+    )
+    variants = [{"lam": lams[i], "beta": betas[j]} for i, j in cells]
     return config.expand(NAME, cfg, variants)
 
 
