@@ -223,3 +223,14 @@ run msae reproduce timing --datasets usps,isolet,pendigits,ecoli --models vae --
 run msae report --out "$out"
 # Last, the two MNIST sensitivity commands above (λ = 1e-5 across β, and λ = 1e-3 across β)
 # carried on side by side; each stored one cell before the session ended.
+# Thirteenth session (no GPU again; the same machine as the twelfth, so the two MNIST cells in
+# progress resumed from their iteration-90 and iteration-80 checkpoints). The λ = 1e-5 command
+# was started with the rest of its row and stopped (kill -TERM) once its first cell was stored;
+# the λ = 1e-3 one was started the same way, stopped after 2 minutes at its iteration-90
+# checkpoint, and started again with its one cell (run.log has the exact lines):
+run msae reproduce sensitivity --datasets mnist --repeats 1 --workers 1 --threads 1 --set 'lams=[1e-5]' --set 'betas=[1e-5,1e-6,1e-4,1e-2,1,100]' --out "$out" &
+run msae reproduce sensitivity --datasets mnist --repeats 1 --workers 1 --threads 1 --set 'lams=[1e-3]' --set 'betas=[1e-3]' --out "$out"
+wait
+# Then the rest of the 100 cells as one command, coarse to fine (commit 092625b: the corners,
+# then the 3 x 3 sub-grid with 1e-3, the 4 x 4 with 1e-5, ...; part-way runs first).
+run msae reproduce sensitivity --datasets mnist --repeats 1 --workers 2 --threads 1 --out "$out"
