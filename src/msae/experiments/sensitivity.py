@@ -23,7 +23,7 @@ MIN_RANGE = 10.0  # points: the least range of accuracy a heat map's colours spa
 
 def coarse_first(n: int) -> list[int]:
     """0 .. n-1 in an order whose every prefix spreads over the range: the two ends, then the
-    middle of each gap in turn, widest first (0, 9, 4, 2, 6, 1, 3, 5, 7, 8 for n = 10)."""
+    middle of each gap, halving them level by level (0, 9, 4, 2, 6, 1, 3, 5, 7, 8 for n = 10)."""
     order, gaps = list(dict.fromkeys([0, n - 1]))[:n], [(0, n - 1)]
     while gaps:
         low, high = gaps.pop(0)
