@@ -1,10 +1,16 @@
 """The top-level ``msae`` command: its help texts survive rich's rendering."""
 
+import re
+
+import numpy as np
 import pytest
 import typer
 from rich.markup import render
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
 from typer.testing import CliRunner
 
+from msae import MSAEClassifier, __version__
 from msae.cli import app
 
 
@@ -52,3 +58,20 @@ def test_the_command_flushes_denormals_before_torch_starts_its_threads():
 
     assert CliRunner().invoke(app, ["demo", "--presets", "nope"]).exit_code == 2
     assert msae.train._flushing_denormals()
+
+
+def test_demo_reports_the_scores_its_models_get():
+    """The README's first command, end to end: a row per model, and each accuracy the one the
+    estimator gets with the same settings on the same split."""
+    args = ["demo", "--presets", "ae,lr21-msae", "--max-iter", "15", "--n-components", "16"]
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    rows = dict(re.findall(r"│ (\S[^│]*?) +│ +([0-9.]+) │ +[0-9.]+ │ +(?:\d+|-) │", result.output))
+    assert set(rows) == {"raw-pixel softmax", "ae", "lr21-msae"}, result.output
+    x, y = load_digits(return_X_y=True)
+    x = (x / 16.0).astype(np.float32)
+    x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=0.25, stratify=y, random_state=0)
+    for preset in ("ae", "lr21-msae"):
+        clf = MSAEClassifier(16, preset=preset, max_iter=15, image_shape=(8, 8, 1), random_state=0)
+        assert rows[preset] == f"{clf.fit(x_tr, y_tr).score(x_te, y_te):.4f}"
+    assert f"msae {__version__}" in CliRunner().invoke(app, ["--version"]).output
