@@ -73,6 +73,21 @@ def test_second_load_comes_from_the_cache(tmp_path: Path, request) -> None:
     np.testing.assert_array_equal(third.X_train, first.X_train)
 
 
+def test_a_damaged_cache_entry_is_read_past_and_replaced(tmp_path: Path, request) -> None:
+    write_idx_set(tmp_path / "mnist", MNIST.n_train, MNIST.n_test)
+    first = load_dataset(MNIST, tmp_path, download=False, cache_dir=tmp_path / "c")
+    (entry,) = (tmp_path / "c").iterdir()
+    damaged = entry / "X_train.npy"
+    damaged.write_bytes(damaged.read_bytes()[:200])  # truncated, as by a full disk
+    second = load_dataset(MNIST, tmp_path, download=False, cache_dir=tmp_path / "c")
+    np.testing.assert_array_equal(second.X_train, first.X_train)  # from the source files
+    assert [e.name for e in (tmp_path / "c").iterdir()] == [entry.name]  # no leftovers
+    request.getfixturevalue("files_not_read")  # the entry was written again: the cache serves
+    third = load_dataset(MNIST, tmp_path, download=False, cache_dir=tmp_path / "c")
+    assert isinstance(third.X_train, np.memmap)
+    np.testing.assert_array_equal(third.X_train, first.X_train)
+
+
 def test_changed_source_file_invalidates_the_cache(tmp_path: Path) -> None:
     write_idx_set(tmp_path / "mnist", MNIST.n_train, MNIST.n_test, seed=0)
     first = load_dataset(MNIST, tmp_path, download=False, cache_dir=tmp_path / "c")

@@ -49,13 +49,21 @@ def load(folder: Path) -> Splits | None:
 
 
 def save(folder: Path, arrays: Splits) -> None:
-    """Write the entry atomically; if another process wrote it first, keep theirs."""
+    """Write the entry atomically; if another process wrote it first, keep theirs. An entry
+    that cannot be read (a file truncated or deleted) is replaced, not kept: it would make
+    every later load read the source files again."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
         for field, array in zip(Splits._fields, arrays, strict=True):
             np.save(tmp / f"{field}.npy", array)
-        os.replace(tmp, folder)
+        try:
+            os.replace(tmp, folder)
+        except OSError:
+            if not folder.is_dir() or load(folder) is not None:
+                raise
+            shutil.rmtree(folder)  # damaged: in its place, the entry just written
+            os.replace(tmp, folder)
     except OSError:
         if not folder.is_dir():
             raise
