@@ -151,6 +151,16 @@ def test_callbacks_see_every_iteration(digits):
     assert seen == [(i, (3, 8)) for i in range(1, 8)]
 
 
+def test_verbose_prints_a_line_per_iteration_with_the_loss_and_its_terms(digits, capsys):
+    model = MSAETransformer(8, preset="sae", max_iter=4, verbose=1, random_state=0)
+    model.fit(digits[0])
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[:2] for line in lines] == [["iteration", str(i)] for i in range(1, 5)]
+    last = dict(word.split("=") for word in lines[-1].split()[2:])
+    assert float(last["loss"]) == pytest.approx(model.history_[-1]["loss"], rel=1e-4)
+    assert {"reconstruction", "sparsity"} <= set(last)
+
+
 def test_fine_tuning_trains_the_encoder_on_the_labels(digits, tmp_path):
     x_tr, x_te, y_tr, y_te = digits
     params = dict(n_components=16, preset="sae", max_iter=20, random_state=0)
