@@ -153,6 +153,7 @@ def fit_predict(spec: RunSpec, split: Split, callbacks: Sequence[Callable] = ())
         if checkpoint.exists():
             saved = read_checkpoint(checkpoint, mmap=True)
             earlier, resumed_at = float(saved["elapsed"]), int(saved["iteration"])
+            del saved  # unmapped before training replaces the file (Windows refuses, mapped)
     start = perf_counter()
     estimator.fit(split.X_train, split.y_train, **options)
     fitted_at = perf_counter()
