@@ -4,6 +4,7 @@
     python bench/bench_step.py --presets vae        # any preset; the VAE has a fused step too
     python bench/bench_step.py --profile            # plus a torch.profiler table per preset
     python bench/bench_step.py --reference          # the autograd reference instead (before)
+    python bench/bench_step.py --matmul-precision bf16  # products with bfloat16 inputs (oneDNN)
 
 For each preset it prints the seconds per step, the matmul FLOPs the step performs (counted from
 the model's shapes, the multi-path network included), the rate this gives, and that rate as a
@@ -23,6 +24,7 @@ import torch
 from msae.models import ModelConfig, build_model, get_preset
 from msae.models.multipath import level_hidden_sizes
 from msae.pyramid import level_shapes
+from msae.train import MATMUL_PRECISIONS, matmul_precision
 
 
 def matmul_rate(n: int, d: int, m: int, repeats: int) -> float:
@@ -93,9 +95,18 @@ def main() -> None:
     parser.add_argument(
         "--reference", action="store_true", help="time the autograd reference (loss_terms)"
     )
+    parser.add_argument("--matmul-precision", default="ieee", choices=list(MATMUL_PRECISIONS))
     args = parser.parse_args()
     torch.manual_seed(0)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, float32")
+    with matmul_precision(args.matmul_precision, torch.device("cpu")):
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, float32, "
+        f"matmul precision {args.matmul_precision}"
+    )
     reference = matmul_rate(args.n, args.d, args.m, args.repeats)
     print(f"torch.mm ({args.n}x{args.d}) @ ({args.d}x{args.m}): {reference / 1e9:.1f} GFLOP/s")
     print(f"{'preset':<10} {'s/step':>8} {'GFLOP':>8} {'GFLOP/s':>9} {'of mm':>7}")

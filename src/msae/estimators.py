@@ -32,7 +32,7 @@ from msae import io
 from msae.classify import DEFAULT_ALPHA, fine_tune, fit_softmax, softmax_logits
 from msae.models import PRESETS, ModelConfig, build_model, get_preset
 from msae.penalties import SPARSITY_TERMS, WEIGHT_PENALTIES
-from msae.train import SOLVERS, TrainConfig, train
+from msae.train import MATMUL_PRECISIONS, SOLVERS, TrainConfig, train
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -53,6 +53,7 @@ _AE_CONSTRAINTS: dict[str, list] = {
     "learning_rate": [Interval(Real, 0, None, closed="neither")],
     "device": [str],
     "dtype": [StrOptions(set(_DTYPES))],
+    "matmul_precision": [StrOptions(set(MATMUL_PRECISIONS))],
     "callbacks": [list, None],
     "random_state": ["random_state"],
     "verbose": ["verbose"],
@@ -150,6 +151,11 @@ class MSAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _AutoEn
     device : str, default="cpu"
         Torch device: ``"cpu"``, ``"cuda"``, ``"cuda:1"`` or ``"auto"``.
     dtype : {"float32", "float64"}, default="float32"
+    matmul_precision : {"ieee", "bf16", "tf32"}, default="ieee"
+        How training computes its float32 matrix products: exactly (``"ieee"``), or faster
+        with the inputs rounded to bfloat16 and float32 sums (``"bf16"``, CPU only: oneDNN,
+        fast where the CPU has AMX or AVX512-BF16) or on TF32 tensor cores (``"tf32"``, CUDA
+        only). Features, the softmax and fine-tuning are computed exactly either way.
     callbacks : list of callables or None
         Each is called as ``fn(info)`` after every iteration (:class:`msae.train.IterationInfo`).
     random_state : int, RandomState or None
@@ -194,6 +200,7 @@ class MSAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _AutoEn
         learning_rate: float = 1e-3,
         device: str = "cpu",
         dtype: str = "float32",
+        matmul_precision: str = "ieee",
         callbacks: list | None = None,
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 0,
@@ -214,6 +221,7 @@ class MSAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _AutoEn
         self.learning_rate = learning_rate
         self.device = device
         self.dtype = dtype
+        self.matmul_precision = matmul_precision
         self.callbacks = callbacks
         self.random_state = random_state
         self.verbose = verbose
@@ -256,6 +264,7 @@ class MSAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _AutoEn
             seed=seed,
             checkpoint=checkpoint,
             checkpoint_every=checkpoint_every,
+            matmul_precision=self.matmul_precision,
         )
         x = self._torch(X)
         self.history_ = train(model, x, train_cfg, callbacks)
@@ -420,6 +429,7 @@ class MSAEClassifier(ClassifierMixin, _AutoEncoderParams):
         learning_rate: float = 1e-3,
         device: str = "cpu",
         dtype: str = "float32",
+        matmul_precision: str = "ieee",
         callbacks: list | None = None,
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 0,
@@ -443,6 +453,7 @@ class MSAEClassifier(ClassifierMixin, _AutoEncoderParams):
         self.learning_rate = learning_rate
         self.device = device
         self.dtype = dtype
+        self.matmul_precision = matmul_precision
         self.callbacks = callbacks
         self.random_state = random_state
         self.verbose = verbose

@@ -22,6 +22,7 @@ import math
 import os
 from collections import deque
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from time import perf_counter
@@ -58,6 +59,43 @@ class TrainConfig:
     # asks for and every polish start again (a reference for tests and benchmarks: the same
     # weights).
     reuse_evaluations: bool = True
+    # How float32 matrix products are computed while training (MATMUL_PRECISIONS).
+    matmul_precision: str = "ieee"
+
+
+# float32 matrix products: "ieee" exactly; "bf16" on the CPU through oneDNN, with the inputs
+# rounded to bfloat16 and float32 accumulation (fast where the CPU has AMX or AVX512-BF16);
+# "tf32" on CUDA tensor cores. Each is a setting of torch's backend for that device.
+MATMUL_PRECISIONS = {"ieee": ("cpu", "cuda"), "bf16": ("cpu",), "tf32": ("cuda",)}
+
+
+def check_matmul_precision(precision: str, device: torch.device) -> None:
+    """ValueError for a precision that ``device``'s backend does not offer."""
+    if device.type not in MATMUL_PRECISIONS.get(precision, ()):
+        offered = [name for name, kinds in MATMUL_PRECISIONS.items() if device.type in kinds]
+        raise ValueError(
+            f"matmul_precision {precision!r} is not offered on {device.type}; choose from "
+            f"{offered}"
+        )
+
+
+def matmul_precision(precision: str, device: torch.device) -> AbstractContextManager[None]:
+    """A block in which float32 matrix products on ``device`` run at ``precision`` (a key of
+    :data:`MATMUL_PRECISIONS`), restoring the process's setting after it; ValueError at once
+    (:func:`check_matmul_precision`)."""
+    check_matmul_precision(precision, device)
+    backend = torch.backends.cuda.matmul if device.type == "cuda" else torch.backends.mkldnn.matmul
+    return _fp32_precision(backend, precision)
+
+
+@contextmanager
+def _fp32_precision(backend: Any, precision: str) -> Iterator[None]:
+    before = backend.fp32_precision
+    backend.fp32_precision = precision
+    try:
+        yield
+    finally:
+        backend.fp32_precision = before
 
 
 @dataclass
@@ -148,6 +186,8 @@ def read_checkpoint(path: str | Path, *, mmap: bool = False) -> dict[str, Any]:
 def fingerprint(model: FeatureModel, x: Tensor, cfg: TrainConfig) -> str:
     """What a checkpoint must match to be resumed; ``max_iter`` may change (a run can grow)."""
     settings = (cfg.solver, cfg.batch_size, cfg.learning_rate, cfg.history_size, cfg.seed)
+    if cfg.matmul_precision != "ieee":  # so that the checkpoints of exact fits keep their key
+        settings += (cfg.matmul_precision,)
     # A hash of the bytes, not a sum: a sum's rounding depends on the number of threads.
     values = np.ascontiguousarray(x.detach().cpu().numpy())
     data = (tuple(x.shape), str(x.dtype), hashlib.blake2b(values, digest_size=16).hexdigest())
@@ -455,6 +495,7 @@ def train(
     """
     if cfg.solver not in SOLVERS:
         raise ValueError(f"unknown solver {cfg.solver!r}; choose from {sorted(SOLVERS)}")
+    precision = matmul_precision(cfg.matmul_precision, x.device)  # checks the name first
     checkpointer = None
     if cfg.checkpoint is not None:
         checkpointer = Checkpointer(
@@ -467,7 +508,8 @@ def train(
     flushing = _flushing_denormals()
     flush_denormals()
     try:
-        SOLVERS[cfg.solver](model, data, cfg, recorder)
+        with precision:
+            SOLVERS[cfg.solver](model, data, cfg, recorder)
     finally:
         torch.set_flush_denormal(flushing)  # this thread's flag as the caller had it
     model.eval()

@@ -7,6 +7,7 @@ import signal
 from msae import MSAEClassifier
 from msae.experiments import ResultStore, experiment_config, plan
 from msae.experiments.data import load_split
+from msae.experiments.spec import RunSpec
 
 ARGS = ("train", "digits", "--iterations", "8", "--hidden", "16", "--threads", "1")
 
@@ -45,6 +46,18 @@ def test_bad_arguments_are_usage_errors(invoke, tmp_path):
     (tmp_path / "file").write_text("")  # --save is checked before training, not after
     blocked = invoke(*ARGS, "--save", tmp_path / "file" / "model", code=2).output
     assert f"cannot write to {tmp_path / 'file' / 'model'}" in blocked and "accuracy" not in blocked
+    tf32 = invoke(*ARGS, "--matmul-precision", "tf32", code=2).output  # a CUDA setting
+    assert "matmul_precision 'tf32' is not offered on cpu" in tf32
+
+
+def test_matmul_precision_is_a_setting_of_the_run(invoke):
+    """It changes what a run computes, so it is part of the run's key (when given: the runs
+    stored before it existed keep theirs), and the command line hands it to training."""
+    out = invoke(*ARGS, "--matmul-precision", "bf16").output
+    assert "matmul_precision=bf16" in out and "test accuracy" in out
+    plain = RunSpec("table3", "usps", "ae", {"lam": 1e-5}, 0)
+    assert plain.key != plain.with_params(matmul_precision="bf16").key
+    assert plain.key == plain.with_params(device="cuda").key  # unlike where it runs
 
 
 def test_stopped_training_resumes_from_its_checkpoint(invoke, tmp_path, start_cli, wait_until):

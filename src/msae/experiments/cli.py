@@ -60,6 +60,7 @@ def reproduce_command(
     ray_address: Annotated[str | None, typer.Option(help="Join this Ray cluster.")] = None,
     threads: options.Threads = None,
     device: options.Device = None,
+    matmul_precision: options.MatmulPrecision = None,
     config_file: Annotated[
         Path | None, typer.Option("--config", help="JSON or TOML config layer.")
     ] = None,

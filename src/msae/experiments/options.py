@@ -28,6 +28,13 @@ FineTuneIter = Annotated[
         "iterations (default: 0, none, as in the paper).",
     ),
 ]
+MatmulPrecision = Annotated[
+    str | None,
+    typer.Option(
+        help="Training's float32 matrix products: ieee (exact, the default), bf16 (CPU: "
+        "bfloat16 inputs, float32 sums; fast with AMX) or tf32 (CUDA).",
+    ),
+]
 Validation = Annotated[
     float | None,
     typer.Option(
@@ -68,6 +75,7 @@ def flag_layer(**flags: Any) -> dict[str, Any]:
         "solver": "solver",
         "classifier_alpha": "classifier_alpha",
         "fine_tune_iter": "fine_tune_iter",
+        "matmul_precision": "matmul_precision",
         "validation": "validation",
     }
     override = {key: flags[flag] for flag, key in keys.items() if flags[flag] is not None}

@@ -24,7 +24,7 @@ from msae.estimators import parse_device
 from msae.experiments.data import Split, load_split
 from msae.experiments.paper import RAW
 from msae.experiments.spec import ESTIMATOR_PARAMS, RunSpec
-from msae.train import read_checkpoint
+from msae.train import check_matmul_precision, read_checkpoint
 
 
 def _tensor(x: np.ndarray) -> torch.Tensor:
@@ -92,8 +92,9 @@ def check_params(spec: RunSpec) -> None:
             )
         if spec.model != RAW:
             _classifier(spec)._validate_params()
-            parse_device(spec.params.get("device") or "cpu")  # its name; whether it is here,
-            # only where the runs execute (a Ray cluster's GPUs are not the driver's)
+            device = parse_device(spec.params.get("device") or "cpu")  # its name; whether it
+            # is here, only where the runs execute (a Ray cluster's GPUs are not the driver's)
+            check_matmul_precision(spec.params.get("matmul_precision") or "ieee", device)
     except (InvalidParameterError, ValueError) as exc:
         raise ValueError(f"{spec.dataset}/{spec.model}: {exc}") from exc
 

@@ -26,6 +26,7 @@ ESTIMATOR_PARAMS = (
     "sparsity",
     "classifier_alpha",
     "fine_tune_iter",
+    "matmul_precision",
     "device",
 )
 

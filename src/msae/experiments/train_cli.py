@@ -52,6 +52,7 @@ def train_command(
     data_dir: options.DataDir = None,
     download: options.Download = False,
     device: options.Device = None,
+    matmul_precision: options.MatmulPrecision = None,
     threads: Annotated[int | None, typer.Option(min=1, help="Torch threads.")] = None,
     lam: options.Lam = None,
     beta: options.Beta = None,
