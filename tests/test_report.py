@@ -217,6 +217,15 @@ def test_fine_tuned_runs_are_marked_with_their_lengths(store_dir):
     assert "(L-BFGS iterations: LR21-MSAE 25, SAE 50)" in text  # raw has no encoder
 
 
+def test_runs_with_inexact_products_are_marked(store_dir):
+    assert "Faster products" not in write_report(store_dir).read_text()
+    with ResultStore(store_dir) as store:
+        params = {"n_components": 400, "max_iter": 100, "matmul_precision": "bf16"}
+        outcome = {"status": "ok", "metrics": {"accuracy": 0.95, "train_time": 1.0}}
+        store.write(RunSpec("table3", "usps", "lr21-msae", params, 0), outcome, {"version": "0"})
+    assert "**Faster products** (`matmul_precision` bf16)" in write_report(store_dir).read_text()
+
+
 def test_iterations_with_classifier_alphas_give_the_best_point_per_l2(tmp_path):
     curves = {  # two seeds; L2 1e-2 peaks at iteration 20, 1e-6 at the last one
         0: {"0.01": [0.90, 0.95, 0.91], "1e-06": [0.80, 0.85, 0.93]},

@@ -71,6 +71,12 @@ def settings_table(rows: Iterable[Row]) -> str:
             "the paper does not describe, so their accuracies are of that pipeline, not of the "
             "paper's.\n"
         )
+    if inexact := sorted({r.params.get("matmul_precision") for r in rows} - {None, "ieee"}):
+        table += (
+            f"\n**Faster products** (`matmul_precision` {' / '.join(inexact)}): training's "
+            "float32 matrix products took their inputs rounded to that format (float32 sums), "
+            "not exact float32 (docs/performance.md).\n"
+        )
     return table
 
 

@@ -74,8 +74,7 @@ def check_matmul_precision(precision: str, device: torch.device) -> None:
     if device.type not in MATMUL_PRECISIONS.get(precision, ()):
         offered = [name for name, kinds in MATMUL_PRECISIONS.items() if device.type in kinds]
         raise ValueError(
-            f"matmul_precision {precision!r} is not offered on {device.type}; choose from "
-            f"{offered}"
+            f"matmul_precision {precision!r} is not offered on {device.type}; choose from {offered}"
         )
 
 
