@@ -234,3 +234,12 @@ wait
 # Then the rest of the 100 cells as one command, coarse to fine (commit 092625b: the corners,
 # then the 3 x 3 sub-grid with 1e-3, the 4 x 4 with 1e-5, ...; part-way runs first).
 run msae reproduce sensitivity --datasets mnist --repeats 1 --workers 2 --threads 1 --out "$out"
+# At 10:17 UTC the grid command was stopped (kill -TERM) for about half an hour, to measure
+# training with bfloat16 matrix products (commit e52f9e5, docs/performance.md): first
+# `python bench/bench_step.py [--matmul-precision bf16]` on the quiet machine, then MNIST's
+# LR21-MSAE (Table 3's settings, seed 0) with them, alone on 2 threads (the USPS runs below
+# shared the cores for its first 5 minutes), into its own store:
+run msae reproduce table3 --datasets mnist --models lr21-msae --repeats 1 --matmul-precision bf16 --workers 1 --threads 2 --out "$out/mnist-bf16" &
+run msae reproduce table3 --datasets usps --models lr21-msae --repeats 10 --matmul-precision bf16 --workers 1 --threads 1 --out "$out/usps-bf16"
+wait
+# Then the grid command above resumed from its two checkpoints.
