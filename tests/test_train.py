@@ -1,5 +1,6 @@
 """The trainer: checkpoints (a fit killed part-way and resumed ends where an uninterrupted one
-does), and L-BFGS reusing the evaluation at the point its line search accepted."""
+does), L-BFGS reusing the evaluation at the point its line search accepted, and the precision
+of its matrix products."""
 
 import dataclasses
 from pathlib import Path
@@ -232,19 +233,19 @@ def test_a_bf16_fit_trains_close_to_the_exact_one_and_has_its_own_checkpoints(tm
     exact, fast = _larger_model(), _larger_model()  # torch keeps tiny products exact
     cfg = TrainConfig("lbfgs", max_iter=20)
     exact_loss = train(exact, x, cfg)[-1]["loss"]
-    fast_loss = train(fast, x, TrainConfig("lbfgs", max_iter=20, matmul_precision="bf16"))[-1]
+    fast_loss = train(fast, x, _with_bf16(cfg))[-1]["loss"]
     assert torch.backends.mkldnn.matmul.fp32_precision != "bf16"  # restored
     if _cpu_has_bf16():
         pairs = zip(exact.parameters(), fast.parameters(), strict=True)
         assert any(not torch.equal(a, b) for a, b in pairs)
     # L-BFGS paths part once their products differ, so the weights are not compared: the
     # objective reached (of each model's own float32 products) is.
-    assert fast_loss["loss"] == pytest.approx(exact_loss, rel=0.02)
+    assert fast_loss == pytest.approx(exact_loss, rel=0.02)
     key = msae.train.fingerprint
-    assert "bf16" not in key(exact, x, cfg) and "'bf16')" in key(exact, x, replace_bf16(cfg))
+    assert "bf16" not in key(exact, x, cfg) and "'bf16')" in key(exact, x, _with_bf16(cfg))
     path = tmp_path / "run.ckpt"
     with pytest.raises(Crash):
-        train(_larger_model(), x, replace_bf16(_cfg("lbfgs", path)), callbacks=[_crash_at(3)])
+        train(_larger_model(), x, _with_bf16(_cfg("lbfgs", path)), callbacks=[_crash_at(3)])
     with pytest.raises(CheckpointError, match="different fit"):
         train(_larger_model(), x, _cfg("lbfgs", path))
 
@@ -256,5 +257,5 @@ def _larger_model():
     return build_model(cfg, p, seed=0, dtype=torch.float32)
 
 
-def replace_bf16(cfg: TrainConfig) -> TrainConfig:
+def _with_bf16(cfg: TrainConfig) -> TrainConfig:
     return dataclasses.replace(cfg, matmul_precision="bf16")
