@@ -16,11 +16,11 @@ from msae.train import CheckpointError, TrainConfig, read_checkpoint, train
 CASES = [("lr21-msae", "lbfgs"), ("vae", "lbfgs"), ("sae", "adam"), ("vlsae", "vls")]
 
 
-def _model(preset: str, dtype: torch.dtype = torch.float64):
+def _model(preset: str, dtype: torch.dtype = torch.float64, side: int = 4, hidden: int = 6):
     p = get_preset(preset)
-    image_shape = None if preset == "vae" else (4, 4, 1)
-    cfg = ModelConfig(n_features=16, n_components=6, image_shape=image_shape, lam=1e-3,
-                      beta=0.1, **p.defaults)  # fmt: skip
+    image_shape = None if preset == "vae" else (side, side, 1)
+    cfg = ModelConfig(n_features=side * side, n_components=hidden, image_shape=image_shape,
+                      lam=1e-3, beta=0.1, **p.defaults)  # fmt: skip
     return build_model(cfg, p, seed=0, dtype=dtype)
 
 
@@ -251,10 +251,7 @@ def test_a_bf16_fit_trains_close_to_the_exact_one_and_has_its_own_checkpoints(tm
 
 
 def _larger_model():
-    p = get_preset("lr21-msae")
-    cfg = ModelConfig(n_features=64, n_components=32, image_shape=(8, 8, 1), lam=1e-3,
-                      beta=0.1, **p.defaults)  # fmt: skip
-    return build_model(cfg, p, seed=0, dtype=torch.float32)
+    return _model("lr21-msae", torch.float32, side=8, hidden=32)
 
 
 def _with_bf16(cfg: TrainConfig) -> TrainConfig:

@@ -10,20 +10,13 @@ from typing import Any
 
 from msae.experiments.paper import RAW, label, paper_values
 from msae.experiments.registry import EXPERIMENTS, check_names
-from msae.experiments.reporting import count, group, md_table, shown
+from msae.experiments.reporting import count, group, in_order, md_table, shown
 from msae.experiments.store import STORE_NAME, Row, stored_rows
 
 REPORT_NAME = "report.md"
 FIGURES = "figures"
 # Run parameters worth showing beside every experiment (the others are in the store).
 SHOWN_PARAMS = ("n_components", "lam", "beta", "rho", "max_iter", "solver", "n_train", "n_test")
-
-
-def _in_order(value: Any) -> tuple[int, float, str]:
-    """Numbers by value (1e-07 before 0.1 before 10), then anything else by its text."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return 0, float(value), ""
-    return 1, 0.0, str(value)
 
 
 def _cell(key: str, value: Any) -> str:
@@ -38,7 +31,7 @@ def settings_table(rows: Iterable[Row]) -> str:
     for dataset, runs in group(rows, lambda r: r.dataset).items():
         cells = []
         for key in SHOWN_PARAMS:
-            values = sorted({r.params.get(key) for r in runs}, key=_in_order)
+            values = sorted({r.params.get(key) for r in runs}, key=in_order)
             texts = [_cell(key, v) for v in values]
             cells.append(", ".join(texts) if len(texts) <= 3 else f"{len(texts)} values")
         body.append([label(dataset), *cells])

@@ -60,10 +60,12 @@ def save(folder: Path, arrays: Splits) -> None:
         try:
             os.replace(tmp, folder)
         except OSError:
-            if not folder.is_dir() or load(folder) is not None:
+            if not folder.is_dir():
                 raise
-            shutil.rmtree(folder)  # damaged: in its place, the entry just written
-            os.replace(tmp, folder)
+            if load(folder) is None:  # damaged: in its place, the entry just written
+                shutil.rmtree(folder)
+                os.replace(tmp, folder)
+            # else another process wrote it first, and theirs is kept
     except OSError:
         if not folder.is_dir():
             raise

@@ -16,7 +16,7 @@ from msae.experiments import config, export, options
 from msae.experiments.backends import code_version
 from msae.experiments.eta import part_done, time_left_line
 from msae.experiments.registry import EXPERIMENTS, check_names
-from msae.experiments.reporting import count
+from msae.experiments.reporting import count, in_order
 from msae.experiments.spec import RunSpec
 from msae.experiments.store import STORE_NAME, ResultStore, Row, stored_rows
 from msae.experiments.sweep import CHECKPOINT_DIR, experiment_config, plan, reproduce
@@ -164,9 +164,7 @@ def _values(specs: list[RunSpec]) -> str:
     parts = []
     for key in sorted({k for s in specs for k in s.params}):
         found = {json.dumps(s.params.get(key)): s.params.get(key) for s in specs}
-        if all(isinstance(v, int | float) and not isinstance(v, bool) for v in found.values()):
-            found = dict(sorted(found.items(), key=lambda item: item[1]))  # not in run order
-        values = list(found)
+        values = sorted(found, key=lambda text: in_order(found[text]))  # not in run order
         shown = ", ".join(values[:4]) + (f", ... ({len(values)} values)" if len(values) > 4 else "")
         parts.append(f"{key}={shown if len(values) == 1 else '[' + shown + ']'}")
     return ", ".join(parts)

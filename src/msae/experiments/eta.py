@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from msae.experiments.reporting import count
+from msae.experiments.runner import checkpoint_file
 from msae.experiments.spec import RUNTIME_KEYS, RunSpec
 from msae.experiments.store import Row
 from msae.train import CheckpointError, read_checkpoint
@@ -21,7 +22,7 @@ def part_done(pending: Sequence[RunSpec], directory: str | Path | None = None) -
     shares = {}
     for spec in pending:
         folder = directory or spec.params.get("checkpoint_dir")
-        path = Path(folder) / f"{spec.key}.ckpt" if folder else None
+        path = checkpoint_file(folder, spec) if folder else None
         if path is None or not path.exists():
             continue
         try:

@@ -67,6 +67,14 @@ def count(n: int | str, noun: str) -> str:
     return f"{n} {noun}{'' if str(n) == '1' else 's'}"
 
 
+def in_order(value: object) -> tuple[int, float, str]:
+    """A sort key for parameter values: numbers by value (1e-07 before 0.1 before 10), then
+    anything else by its text."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return 0, float(value), ""
+    return 1, 0.0, str(value)
+
+
 def shown(value: object) -> str:
     """A parameter value for a log or a table: floats short (``1e-05``, ``10``), the rest as
     text."""

@@ -122,6 +122,11 @@ def checkpoint_path(spec: RunSpec) -> Path | None:
     except OSError as exc:
         warnings.warn(f"no training checkpoints for this run: {exc}", stacklevel=2)
         return None
+    return checkpoint_file(directory, spec)
+
+
+def checkpoint_file(directory: str | Path, spec: RunSpec) -> Path:
+    """The name of ``spec``'s training checkpoint in ``directory``."""
     return Path(directory) / f"{spec.key}.ckpt"
 
 
