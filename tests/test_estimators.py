@@ -11,8 +11,11 @@ from msae import MSAEClassifier, MSAETransformer
 FAST = dict(n_components=8, max_iter=5, random_state=0)
 
 
-@pytest.mark.parametrize("estimator", [MSAETransformer(**FAST), MSAEClassifier(**FAST)],
-                         ids=["transformer", "classifier"])  # fmt: skip
+@pytest.mark.parametrize(
+    "estimator",
+    [MSAETransformer(**FAST), MSAEClassifier(**FAST), MSAETransformer(**FAST, solver="adam")],
+    ids=["transformer", "classifier", "transformer-adam"],  # the last has partial_fit
+)
 def test_check_estimator(estimator):
     # No expected failures: every check of scikit-learn passes.
     check_estimator(estimator)
@@ -31,6 +34,76 @@ def test_adam_solver_trains(digits):
                          learning_rate=3e-3, image_shape=(8, 8, 1), random_state=0)  # fmt: skip
     assert clf.fit(x_tr, y_tr).score(x_te, y_te) > 0.8
     assert [row["iteration"] for row in clf.transformer_.history_] == list(range(1, 16))
+
+
+ADAM = dict(preset="lr21-msae", solver="adam", batch_size=64, learning_rate=3e-3,
+            image_shape=(8, 8, 1), random_state=0)  # fmt: skip
+
+
+def test_partial_fit_passes_over_the_whole_data_are_fit_epochs(digits):
+    # Adam's moments and the batch order carry over between calls: n passes are n epochs.
+    x_tr = digits[0][:500]
+    fitted = MSAETransformer(16, max_iter=3, **ADAM).fit(x_tr)
+    inc = MSAETransformer(16, **ADAM)
+    for _ in range(3):
+        assert inc.partial_fit(x_tr) is inc
+    assert inc.n_iter_ == 3 and [row["iteration"] for row in inc.history_] == [1, 2, 3]
+    np.testing.assert_array_equal(inc.components_, fitted.components_)
+    np.testing.assert_array_equal(inc.decoder_weights_, fitted.decoder_weights_)
+    assert inc.history_[-1]["loss"] == fitted.history_[-1]["loss"]
+    np.testing.assert_array_equal(inc.mean_activation_, fitted.mean_activation_)
+
+
+def test_partial_fit_over_chunks_lowers_the_reconstruction_error(digits):
+    x_tr, x_te = digits[0], digits[1]
+    inc = MSAETransformer(32, **ADAM)
+    errors = []
+    for _ in range(4):
+        for chunk in np.array_split(x_tr, 5):
+            inc.partial_fit(chunk)
+        errors.append(-inc.score_samples(x_te).mean())
+    assert inc.n_iter_ == 20 and errors == sorted(errors, reverse=True)
+    # As good as 4 epochs over the whole data at once (not bitwise: the batches differ).
+    whole = MSAETransformer(32, max_iter=4, **ADAM).fit(x_tr)
+    assert errors[-1] == pytest.approx(-whole.score_samples(x_te).mean(), rel=0.1)
+
+
+def test_partial_fit_continues_a_fit_and_a_loaded_model(digits, tmp_path):
+    x_tr = digits[0][:400]
+    t = MSAETransformer(16, max_iter=2, **ADAM).fit(x_tr)
+    before = t.components_.copy()
+    t.save(tmp_path / "model")
+    t.partial_fit(x_tr)
+    assert t.n_iter_ == 3 and len(t.history_) == 3
+    assert not np.array_equal(t.components_, before)
+    loaded = MSAETransformer.load(tmp_path / "model")
+    loaded.partial_fit(x_tr)
+    assert loaded.n_iter_ == 3
+    # A new fit starts over: its partial_fit continues the new weights, not the old trainer's.
+    t.fit(x_tr)
+    refit = t.components_.copy()
+    t.partial_fit(x_tr)
+    assert t.n_iter_ == 3 and not np.array_equal(t.components_, refit)
+    np.testing.assert_array_equal(
+        t.transform(x_tr),
+        t.model_.encode(torch.as_tensor(x_tr, dtype=torch.float32)).detach().numpy(),
+    )
+
+
+def test_partial_fit_needs_adam_and_the_same_features(digits):
+    x_tr = digits[0][:200]
+    for estimator in (MSAETransformer(), MSAETransformer(preset="vlsae", solver="adam")):
+        assert not hasattr(estimator, "partial_fit")
+        with pytest.raises(AttributeError, match="partial_fit"):
+            estimator.partial_fit(x_tr)
+    t = MSAETransformer(8, **ADAM).partial_fit(x_tr)
+    with pytest.raises(ValueError, match="X has 10 features, but MSAETransformer is expecting 64"):
+        t.partial_fit(x_tr[:, :10])
+    assert t.n_iter_ == 1  # the bad call changed nothing
+    pruned = MSAETransformer(8, lam=0.1, **{**ADAM, "learning_rate": 3e-2})
+    pruned = pruned.partial_fit(x_tr).prune()
+    with pytest.raises(ValueError, match="partial_fit needs the whole model"):
+        pruned.partial_fit(x_tr)
 
 
 def test_fit_is_reproducible_for_a_seed(digits):
@@ -203,6 +276,25 @@ def test_inverse_transform_and_score_samples_are_the_decoder_and_its_error(digit
     np.testing.assert_allclose(z, 1 / (1 + np.exp(-logits)), rtol=1e-12)
     assert z.shape == x_te.shape and z.dtype == np.float64
     np.testing.assert_allclose(t.score_samples(x_te), -0.5 * ((x_te - z) ** 2).sum(1), rtol=1e-12)
+
+
+def test_score_samples_of_a_float32_model_is_computed_in_float64(digits):
+    """The float32 weights, used in float64: no float32 rounding of the reconstruction to
+    magnify, so the scores do not depend on the order of the rows either."""
+    x_tr, x_te = digits[0], digits[1]
+    t = MSAETransformer(16, max_iter=10, random_state=0).fit(x_tr)
+    x = x_te.astype(np.float32).astype(np.float64)  # what the float32 model reads
+
+    def sigmoid(a):
+        return 1 / (1 + np.exp(-a))
+
+    h = sigmoid(x @ t.components_.T.astype(np.float64) + t.intercept_hidden_)
+    z = sigmoid(h @ t.decoder_weights_.T.astype(np.float64) + t.intercept_visible_)
+    scores = t.score_samples(x_te)
+    assert scores.dtype == np.float64
+    np.testing.assert_allclose(scores, -0.5 * ((x - z) ** 2).sum(1), rtol=1e-12)
+    order = np.random.default_rng(0).permutation(len(x_te))
+    np.testing.assert_allclose(t.score_samples(x_te[order]), scores[order], rtol=1e-12)
 
 
 def test_score_samples_is_higher_on_what_the_model_learnt(digits):

@@ -10,7 +10,13 @@ import torch
 
 import msae.train
 from msae.models import ModelConfig, build_model, get_preset
-from msae.train import CheckpointError, TrainConfig, read_checkpoint, train
+from msae.train import (
+    CheckpointError,
+    IncrementalTrainer,
+    TrainConfig,
+    read_checkpoint,
+    train,
+)
 
 # (preset, solver): every solver, and the VAE, whose noise generator is part of the state.
 CASES = [("lr21-msae", "lbfgs"), ("vae", "lbfgs"), ("sae", "adam"), ("vlsae", "vls")]
@@ -187,6 +193,24 @@ def test_training_flushes_denormals_and_gives_the_thread_back_as_it_was(before):
     finally:
         torch.set_flush_denormal(False)
     assert seen and all(seen)
+
+
+@pytest.mark.parametrize("preset", ["lr21-msae", "vae"])
+def test_incremental_passes_are_the_epochs_of_one_fit(preset):
+    """Adam's moments, the batch order and the model's noise carry over from pass to pass:
+    three passes over the data are three epochs, and the thread's denormal flag comes back."""
+    cfg = dataclasses.replace(_cfg("adam"), max_iter=3, checkpoint=None)
+    whole = _model(preset)
+    history = train(whole, _data(), cfg)
+    model, seen = _model(preset), []
+    trainer = IncrementalTrainer(model, cfg, [lambda info: seen.append(info.iteration)])
+    rows = [trainer.partial_fit(_data()) for _ in range(3)]
+    assert rows == history and seen == [1, 2, 3]
+    for a, b in zip(model.parameters(), whole.parameters(), strict=True):
+        assert torch.equal(a, b)
+    assert not model.training and not msae.train._flushing_denormals()
+    with pytest.raises(ValueError, match="needs the adam solver, not 'lbfgs'"):
+        IncrementalTrainer(model, _cfg("lbfgs"))
 
 
 def test_the_probe_sees_the_flag():

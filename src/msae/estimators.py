@@ -25,6 +25,7 @@ from sklearn.base import (
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
@@ -32,7 +33,7 @@ from msae import io
 from msae.classify import DEFAULT_ALPHA, fine_tune, fit_softmax, softmax_logits
 from msae.models import PRESETS, ModelConfig, build_model, get_preset
 from msae.penalties import SPARSITY_TERMS, WEIGHT_PENALTIES
-from msae.train import MATMUL_PRECISIONS, SOLVERS, TrainConfig, train
+from msae.train import MATMUL_PRECISIONS, SOLVERS, IncrementalTrainer, TrainConfig, train
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -110,9 +111,19 @@ class _AutoEncoderParams(BaseEstimator):
             **fields,
         )
 
+    def _solver(self) -> str:
+        """The solver that trains the model: the preset's own where it has one (the VLSAE's),
+        else ``solver``."""
+        return getattr(PRESETS.get(self.preset), "solver", None) or self.solver
+
     def _torch(self, x: np.ndarray) -> torch.Tensor:
         x = np.require(x, requirements="W")  # torch cannot wrap read-only arrays
         return torch.as_tensor(x, dtype=_DTYPES[self.dtype], device=parse_device(self.device))
+
+
+def _stochastic(estimator: _AutoEncoderParams) -> bool:
+    """Whether the estimator trains with mini-batch Adam, which ``partial_fit`` needs."""
+    return estimator._solver() == "adam"
 
 
 class MSAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _AutoEncoderParams):
@@ -246,33 +257,71 @@ class MSAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _AutoEn
         ``checkpoint_every`` iterations, and a fit that finds a checkpoint of the same data and
         settings there resumes from it; the file is deleted when training ends.
         """
-        device = resolve_device(self.device)
         X = validate_data(self, X, dtype=[np.float64, np.float32])
-        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        config = self._model_config(X.shape[1])
-        preset = get_preset(self.preset)
-        model = build_model(config, preset, seed, _DTYPES[self.dtype])
-        model.to(device)
-        callbacks = list(self.callbacks or [])
-        if self.verbose:
-            callbacks.append(_print_iteration)
-        train_cfg = TrainConfig(
-            solver=preset.solver or self.solver,
+        seed = self._seed()
+        model = self._build(X.shape[1], seed)
+        train_cfg = self._train_config(seed)
+        train_cfg.checkpoint, train_cfg.checkpoint_every = checkpoint, checkpoint_every
+        x = self._torch(X)
+        self.history_ = train(model, x, train_cfg, self._callbacks())
+        self.n_iter_ = max(row["iteration"] for row in self.history_)
+        self.model_ = model
+        self.kept_features_ = None
+        self._incremental = None  # a later partial_fit continues from these weights
+        self._set_weights(x)
+        return self
+
+    @available_if(_stochastic)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X: Any, y: Any = None) -> MSAETransformer:
+        """One pass of mini-batch Adam over the rows of X (y is ignored), continuing from the
+        model as it is: train on data that does not fit in memory, a chunk per call.
+
+        Only with ``solver="adam"`` (L-BFGS needs the whole data set at each step). Adam's
+        state carries over from call to call; after :meth:`fit`, or on a loaded model, the
+        first call continues from the fitted weights with a fresh Adam state. ``n_iter_``
+        counts the passes, and ``mean_activation_`` is that of the rows of the latest call.
+        """
+        first = not hasattr(self, "model_")
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=first)
+        if getattr(self, "_incremental", None) is None:  # the first call since fit, load, prune
+            seed = self._seed()
+            if first:
+                self.model_ = self._build(X.shape[1], seed)
+                self.history_, self.n_iter_, self.kept_features_ = [], 0, None
+            self._check_whole("partial_fit")
+            self._incremental = IncrementalTrainer(
+                self.model_, self._train_config(seed), self._callbacks(), passes=self.n_iter_
+            )
+        x = self._torch(X)
+        self.history_.append(self._incremental.partial_fit(x))
+        self.n_iter_ = self._incremental.passes
+        self._set_weights(x)
+        return self
+
+    def _seed(self) -> int:
+        """A seed for the weights and the solver, drawn from ``random_state``."""
+        return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+
+    def _build(self, n_features: int, seed: int) -> Any:
+        """A freshly initialised model for ``n_features`` inputs, on the estimator's device."""
+        model = build_model(
+            self._model_config(n_features), get_preset(self.preset), seed, _DTYPES[self.dtype]
+        )
+        return model.to(resolve_device(self.device))
+
+    def _train_config(self, seed: int) -> TrainConfig:
+        return TrainConfig(
+            solver=self._solver(),
             max_iter=self.max_iter,
             batch_size=self.batch_size,
             learning_rate=self.learning_rate,
             seed=seed,
-            checkpoint=checkpoint,
-            checkpoint_every=checkpoint_every,
             matmul_precision=self.matmul_precision,
         )
-        x = self._torch(X)
-        self.history_ = train(model, x, train_cfg, callbacks)
-        self.n_iter_ = max(row["iteration"] for row in self.history_)
-        self.model_ = model
-        self.kept_features_ = None
-        self._set_weights(x)
-        return self
+
+    def _callbacks(self) -> list:
+        return [*(self.callbacks or []), *([_print_iteration] if self.verbose else [])]
 
     def _set_weights(self, x: torch.Tensor | None = None) -> None:
         """Copy the model's weights to the attributes; with the training inputs ``x``, also
@@ -322,9 +371,13 @@ class MSAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _AutoEn
         (the auto-encoder's J_AE, per row): higher for rows it reconstructs well, such as
         rows like those it was trained on."""
         self._check_whole("score_samples")
-        x = self._inputs(X)
+        # In float64: the score is a sum of squared differences of nearly equal numbers, which
+        # would magnify float32's last bit, and there torch's sigmoid depends on where a value
+        # sits in its tensor (a vectorised body, a scalar tail), so on the order of the rows.
+        x = self._inputs(X).double()
+        model = copy.deepcopy(self.model_).double()
         with torch.no_grad():
-            error = x - self.model_.decode(self.model_.encode(x))
+            error = x - model.decode(model.encode(x))
             return (-0.5 * error.square().sum(1)).cpu().numpy()
 
     def _check_whole(self, method: str) -> None:
@@ -353,7 +406,7 @@ class MSAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _AutoEn
         check_is_fitted(self, "model_")
         pruned_model, rows, cols = self.model_.pruned()
         clone = copy.copy(self)
-        clone.model_ = pruned_model
+        clone.model_, clone._incremental = pruned_model, None
         previous = self.kept_features_
         kept = cols.nonzero().flatten().cpu().numpy()
         clone.kept_features_ = kept if previous is None else previous[kept]

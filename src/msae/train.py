@@ -422,7 +422,6 @@ def _batches(n: int, batch_size: int, generator: torch.Generator) -> Iterator[Te
 
 
 def _fit_adam(model: FeatureModel, data: dict[str, Tensor], cfg: TrainConfig, rec: Recorder):
-    model.proximal, model.smooth = True, False
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=cfg.learning_rate)
     generator = torch.Generator().manual_seed(cfg.seed)
@@ -430,10 +429,31 @@ def _fit_adam(model: FeatureModel, data: dict[str, Tensor], cfg: TrainConfig, re
     if saved:
         opt.load_state_dict(saved["optimizer"])
         generator.set_state(saved["batches"])
+    for epoch in range(done + 1, cfg.max_iter + 1):
+        terms = _adam_epoch(model, data, opt, generator, cfg, epoch)
+        rec(epoch, sum(terms.values()), terms)
+        rec.save(
+            epoch,
+            lambda: {"optimizer": opt.state_dict(), "batches": generator.get_state()},
+            epoch == cfg.max_iter,
+        )
+
+
+def _adam_epoch(
+    model: FeatureModel,
+    data: dict[str, Tensor],
+    opt: torch.optim.Optimizer,
+    generator: torch.Generator,
+    cfg: TrainConfig,
+    epoch: int,
+) -> dict[str, float]:
+    """One pass over ``data`` in shuffled mini-batches, each an Adam step on the smooth part of
+    the objective and then the proximal step of the non-smooth one; the terms' means."""
     first = next(iter(data.values()))
     n, device = first.shape[0], first.device
-    for epoch in range(done + 1, cfg.max_iter + 1):
-        sums: dict[str, float] = {}
+    sums: dict[str, float] = {}
+    model.proximal, model.smooth = True, False
+    try:
         for index in _batches(n, cfg.batch_size, generator):
             index = index.to(device)
             batch = {k: v.index_select(0, index) for k, v in data.items()}
@@ -445,13 +465,9 @@ def _fit_adam(model: FeatureModel, data: dict[str, Tensor], cfg: TrainConfig, re
             model.proximal_step(cfg.learning_rate)
             for k, v in _floats(terms).items():
                 sums[k] = sums.get(k, 0.0) + v * len(index) / n
-        rec(epoch, sum(sums.values()), sums)
-        rec.save(
-            epoch,
-            lambda: {"optimizer": opt.state_dict(), "batches": generator.get_state()},
-            epoch == cfg.max_iter,
-        )
-    model.proximal, model.smooth = False, True
+    finally:
+        model.proximal, model.smooth = False, True
+    return sums
 
 
 SOLVERS: dict[str, Callable[[FeatureModel, dict, TrainConfig, Recorder], None]] = {
@@ -481,6 +497,25 @@ def _flushing_denormals() -> bool:
     return tiny.item() == 0.0
 
 
+@contextmanager
+def _training(model: FeatureModel, x: Tensor, cfg: TrainConfig) -> Iterator[dict[str, Tensor]]:
+    """The model in training mode on ``x``'s prepared inputs (its pyramid levels), with
+    ``cfg``'s matrix-product precision and denormals flushed in this thread, each restored
+    after the block."""
+    precision = matmul_precision(cfg.matmul_precision, x.device)  # checks the name first
+    model.train()
+    with torch.no_grad():
+        data = model.prepare(x)
+    flushing = _flushing_denormals()
+    flush_denormals()
+    try:
+        with precision:
+            yield data
+    finally:
+        torch.set_flush_denormal(flushing)  # this thread's flag as the caller had it
+        model.eval()
+
+
 def train(
     model: FeatureModel,
     x: Tensor,
@@ -494,24 +529,52 @@ def train(
     """
     if cfg.solver not in SOLVERS:
         raise ValueError(f"unknown solver {cfg.solver!r}; choose from {sorted(SOLVERS)}")
-    precision = matmul_precision(cfg.matmul_precision, x.device)  # checks the name first
     checkpointer = None
     if cfg.checkpoint is not None:
         checkpointer = Checkpointer(
             cfg.checkpoint, cfg.checkpoint_every, fingerprint(model, x, cfg)
         )
-    model.train()
-    with torch.no_grad():
-        data = model.prepare(x)
     recorder = Recorder(model, list(callbacks or []), checkpointer)
-    flushing = _flushing_denormals()
-    flush_denormals()
-    try:
-        with precision:
-            SOLVERS[cfg.solver](model, data, cfg, recorder)
-    finally:
-        torch.set_flush_denormal(flushing)  # this thread's flag as the caller had it
-    model.eval()
+    with _training(model, x, cfg) as data:
+        SOLVERS[cfg.solver](model, data, cfg, recorder)
     if checkpointer is not None:
         checkpointer.remove()
     return recorder.history
+
+
+class IncrementalTrainer:
+    """Mini-batch Adam one pass at a time, over whatever rows each call brings: the training
+    behind ``partial_fit``, for data that does not fit in memory or arrives as a stream.
+
+    Adam's moments, the batch-order generator and the history carry over from one
+    :meth:`partial_fit` to the next, so that passes over the chunks of a data set, in turn,
+    train as one fit over the whole would in expectation (not bitwise: the mini-batches are
+    drawn within each chunk). Each pass is one iteration for the history and the callbacks.
+    """
+
+    def __init__(
+        self,
+        model: FeatureModel,
+        cfg: TrainConfig,
+        callbacks: list[Callback] | None = None,
+        *,
+        passes: int = 0,  # made before, by earlier trainers of the model: the count goes on
+    ) -> None:
+        if cfg.solver != "adam":
+            raise ValueError(f"incremental training needs the adam solver, not {cfg.solver!r}")
+        self.model, self.cfg = model, cfg
+        params = [p for p in model.parameters() if p.requires_grad]
+        self.optimizer = torch.optim.Adam(params, lr=cfg.learning_rate)
+        self.generator = torch.Generator().manual_seed(cfg.seed)
+        self.recorder = Recorder(model, list(callbacks or []))
+        self.passes = passes
+
+    def partial_fit(self, x: Tensor) -> dict[str, float]:
+        """One pass of mini-batches over the rows of ``x``; its history row."""
+        self.passes += 1
+        with _training(self.model, x, self.cfg) as data:
+            terms = _adam_epoch(
+                self.model, data, self.optimizer, self.generator, self.cfg, self.passes
+            )
+            self.recorder(self.passes, sum(terms.values()), terms)
+        return self.recorder.history[-1]
