@@ -66,3 +66,12 @@ def test_the_docs_python_names_what_the_package_has(path):
                 signature.bind(*[None] * len(call.args), **kwargs)  # TypeError if it changed
                 checked += 1
     assert checked
+
+
+def test_the_run_parameters_docs_list_are_those_a_config_accepts():
+    """docs/experiments.md lists the run parameters a config may set: all of them, no other."""
+    from msae.experiments.spec import RUN_PARAMS
+
+    text = " ".join((ROOT / "docs" / "experiments.md").read_text().split())
+    (listed,) = re.findall(r"run parameters \(in `base`.*?\) are (.*?)\.", text)
+    assert set(re.findall(r"`(\w+)`", listed)) == RUN_PARAMS | {"bins"}  # bins: `weights`'

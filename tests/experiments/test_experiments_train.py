@@ -60,6 +60,19 @@ def test_matmul_precision_is_a_setting_of_the_run(invoke):
     assert plain.key == plain.with_params(device="cuda").key  # unlike where it runs
 
 
+def test_adam_settings_reach_the_estimator(invoke, tmp_path):
+    args = ("--solver", "adam", "--batch-size", "64", "--learning-rate", "3e-3")
+    out = invoke(*ARGS, *args, "--save", tmp_path / "model").output
+    assert all(f"{setting}," in out for setting in ("batch_size=64", "learning_rate=0.003"))
+    assert "solver=adam" in out
+    model = MSAEClassifier.load(tmp_path / "model")
+    assert (model.solver, model.batch_size, model.learning_rate) == ("adam", 64, 3e-3)
+    assert model.transformer_.n_iter_ == 8  # epochs
+    assert "'learning_rate' parameter" in invoke(*ARGS, "--learning-rate", "0", code=2).output
+    spec = RunSpec("table3", "usps", "ae", {"lam": 1e-5, "solver": "adam"}, 0)
+    assert spec.key != spec.with_params(learning_rate=1e-2).key  # a setting of the run
+
+
 def test_stopped_training_resumes_from_its_checkpoint(invoke, tmp_path, start_cli, wait_until):
     """Ctrl-C once a checkpoint is saved: the command says how to resume, and the same command
     carries the run on from there to the accuracy of a run never stopped."""

@@ -17,6 +17,12 @@ Iterations = Annotated[
 Hidden = Annotated[int | None, typer.Option(help="Hidden units (default: the paper's).")]
 Rho = Annotated[float | None, typer.Option(help="Target mean activation ρ (default: 0.1).")]
 Solver = Annotated[str | None, typer.Option(help="lbfgs or adam.")]
+BatchSize = Annotated[
+    int | None, typer.Option(min=1, help="Mini-batch size of the adam solver (default: 256).")
+]
+LearningRate = Annotated[
+    float | None, typer.Option(help="Step size of the adam solver (default: 1e-3).")
+]
 ClassifierAlpha = Annotated[
     float | None, typer.Option(min=0.0, help="L2 of the softmax (default: 1e-4).")
 ]
@@ -73,6 +79,8 @@ def flag_layer(**flags: Any) -> dict[str, Any]:
         "hidden": "n_components",
         "rho": "rho",
         "solver": "solver",
+        "batch_size": "batch_size",
+        "learning_rate": "learning_rate",
         "classifier_alpha": "classifier_alpha",
         "fine_tune_iter": "fine_tune_iter",
         "matmul_precision": "matmul_precision",

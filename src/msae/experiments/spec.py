@@ -13,7 +13,7 @@ RUNTIME_KEYS = frozenset({"data_dir", "device", "checkpoint_dir"})
 
 # Real-valued parameters: an integer given for one (``--set lams=[10]`` reads 10 as JSON's
 # integer) is stored as the float, so that 10 and 10.0 name the same run.
-REAL_KEYS = frozenset({"lam", "beta", "rho", "classifier_alpha", "validation"})
+REAL_KEYS = frozenset({"lam", "beta", "rho", "learning_rate", "classifier_alpha", "validation"})
 
 # Run parameters handed to MSAEClassifier when present (None leaves its default).
 ESTIMATOR_PARAMS = (
@@ -23,6 +23,8 @@ ESTIMATOR_PARAMS = (
     "rho",
     "max_iter",
     "solver",
+    "batch_size",
+    "learning_rate",
     "sparsity",
     "classifier_alpha",
     "fine_tune_iter",

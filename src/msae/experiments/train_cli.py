@@ -60,6 +60,8 @@ def train_command(
     hidden: options.Hidden = None,
     rho: options.Rho = None,
     solver: options.Solver = None,
+    batch_size: options.BatchSize = None,
+    learning_rate: options.LearningRate = None,
     classifier_alpha: options.ClassifierAlpha = None,
     fine_tune_iter: options.FineTuneIter = None,
     validation: options.Validation = None,
