@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -11,14 +13,26 @@ from msae import MSAEClassifier, MSAETransformer
 FAST = dict(n_components=8, max_iter=5, random_state=0)
 
 
+# torch's CPU sigmoid computes a tensor's last few elements (past a multiple of the vector
+# width) with a scalar kernel that can differ from the vectorised one in the last bit, so a
+# row's float32 features can depend on the rows after it, by 1e-7 relative. The check compares
+# at rtol 1e-7 under a random permutation: with the weights the L-BFGS fits learn here it
+# passes every time (the 20 features of its data agree in both kernels), with Adam's not.
+ORDER = {"check_methods_sample_order_invariance": "float32 sigmoid, last bit (see above)"}
+
+
 @pytest.mark.parametrize(
-    "estimator",
-    [MSAETransformer(**FAST), MSAEClassifier(**FAST), MSAETransformer(**FAST, solver="adam")],
-    ids=["transformer", "classifier", "transformer-adam"],  # the last has partial_fit
+    ("estimator", "expected_failures"),
+    [
+        (MSAETransformer(**FAST), None),
+        (MSAEClassifier(**FAST), None),
+        (MSAETransformer(**FAST, solver="adam"), ORDER),  # it has partial_fit
+    ],
+    ids=["transformer", "classifier", "transformer-adam"],
 )
-def test_check_estimator(estimator):
-    # No expected failures: every check of scikit-learn passes.
-    check_estimator(estimator)
+@pytest.mark.filterwarnings("ignore:X has values outside")  # its data are not in [0, 1]
+def test_check_estimator(estimator, expected_failures):
+    check_estimator(estimator, expected_failed_checks=expected_failures)
 
 
 @pytest.mark.parametrize("preset", ["ae", "sae", "lr21-sae", "msae", "lr21-msae"])
@@ -104,6 +118,20 @@ def test_partial_fit_needs_adam_and_the_same_features(digits):
     pruned = pruned.partial_fit(x_tr).prune()
     with pytest.raises(ValueError, match="partial_fit needs the whole model"):
         pruned.partial_fit(x_tr)
+
+
+def test_features_outside_the_unit_interval_are_warned_about(digits):
+    """The sigmoid decoder reconstructs values in (0, 1) only: unscaled data gets a warning
+    that says so and how to scale, scaled data none."""
+    x_tr = digits[0][:200]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        MSAETransformer(4, max_iter=1).fit(x_tr)
+        make_pipeline(MinMaxScaler(), MSAEClassifier(4, max_iter=1)).fit(16 * x_tr, digits[2][:200])
+    with pytest.warns(UserWarning, match=r"outside \[0, 1\] \(from 0 to 16\).*MinMaxScaler"):
+        MSAETransformer(4, max_iter=1).fit(16 * x_tr)
+    with pytest.warns(UserWarning, match=r"from -1 to 1\)"):
+        MSAETransformer(4, solver="adam").partial_fit(2 * x_tr - 1)
 
 
 def test_fit_is_reproducible_for_a_seed(digits):

@@ -8,6 +8,7 @@ Shaped like :class:`sklearn.neural_network.BernoulliRBM`: ``n_components`` hidde
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Iterator
 from numbers import Integral, Real
 from pathlib import Path
@@ -119,6 +120,20 @@ class _AutoEncoderParams(BaseEstimator):
     def _torch(self, x: np.ndarray) -> torch.Tensor:
         x = np.require(x, requirements="W")  # torch cannot wrap read-only arrays
         return torch.as_tensor(x, dtype=_DTYPES[self.dtype], device=parse_device(self.device))
+
+
+def _check_unit_interval(X: np.ndarray) -> None:
+    """Warn where X leaves [0, 1]: the decoder's sigmoid cannot reconstruct such values, so
+    training spends itself on an error it cannot remove (features need scaling first)."""
+    low, high = float(X.min()), float(X.max())
+    if low < -1e-6 or high > 1 + 1e-6:
+        warnings.warn(
+            f"X has values outside [0, 1] (from {low:.4g} to {high:.4g}), which the sigmoid "
+            "decoder cannot reconstruct; scale the features to [0, 1] first, e.g. with "
+            "sklearn.preprocessing.MinMaxScaler",
+            UserWarning,
+            stacklevel=2,
+        )
 
 
 def _stochastic(estimator: _AutoEncoderParams) -> bool:
@@ -258,6 +273,7 @@ class MSAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _AutoEn
         settings there resumes from it; the file is deleted when training ends.
         """
         X = validate_data(self, X, dtype=[np.float64, np.float32])
+        _check_unit_interval(X)
         seed = self._seed()
         model = self._build(X.shape[1], seed)
         train_cfg = self._train_config(seed)
@@ -284,6 +300,7 @@ class MSAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _AutoEn
         """
         first = not hasattr(self, "model_")
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=first)
+        _check_unit_interval(X)
         if getattr(self, "_incremental", None) is None:  # the first call since fit, load, prune
             seed = self._seed()
             if first:
