@@ -45,6 +45,8 @@ def test_the_readme_python_example_runs(monkeypatch, tmp_path):
     assert (tmp_path / "usps-model").is_dir()
     assert not (tmp_path / "usps.ckpt").exists()  # a finished fit removes its checkpoint
     assert 0.5 < clf.score(ds.X_test, ds.y_test) <= 1.0
+    stop = names["stop"]  # early stopping saw the held-out error stall before 500 iterations
+    assert stop.best_iteration is not None and stop.scores[-1][0] < 500
 
 
 @pytest.mark.parametrize("path", DOCS, ids=[p.name for p in DOCS])

@@ -13,6 +13,7 @@ from msae.models import ModelConfig, build_model, get_preset
 from msae.train import (
     CheckpointError,
     IncrementalTrainer,
+    StopTraining,
     TrainConfig,
     read_checkpoint,
     train,
@@ -211,6 +212,48 @@ def test_incremental_passes_are_the_epochs_of_one_fit(preset):
     assert not model.training and not msae.train._flushing_denormals()
     with pytest.raises(ValueError, match="needs the adam solver, not 'lbfgs'"):
         IncrementalTrainer(model, _cfg("lbfgs"))
+
+
+def _stop_at(iteration: int):
+    def callback(info):
+        if info.iteration == iteration:
+            raise StopTraining("enough")
+
+    return callback
+
+
+@pytest.mark.parametrize(("preset", "solver"), CASES)
+def test_a_callback_stops_training_where_max_iter_would(preset, solver, tmp_path):
+    """StopTraining at iteration 4 leaves the weights of a fit of 4 iterations (polish
+    included), every callback sees that iteration, and no checkpoint is left behind."""
+    short = _model(preset)
+    expected = train(short, _data(), dataclasses.replace(_cfg(solver), max_iter=4))
+    stopped, seen = _model(preset), []
+    cfg = _cfg(solver, tmp_path / "run.ckpt")
+    history = train(stopped, _data(), cfg, [_stop_at(4), lambda info: seen.append(info.iteration)])
+    assert history == expected and seen == [1, 2, 3, 4]
+    for a, b in zip(stopped.parameters(), short.parameters(), strict=True):
+        assert torch.equal(a, b)
+    assert not (tmp_path / "run.ckpt").exists()
+
+
+def test_a_stopped_lbfgs_checkpoint_resumes_at_the_polish(tmp_path):
+    """Killed in the polish after a stop: resumed, it polishes the stopped weights at once."""
+    path = tmp_path / "run.ckpt"
+    expected = train(_model("lr21-msae"), _data(), dataclasses.replace(_cfg("lbfgs"), max_iter=4))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(msae.train, "_polish", lambda *args: _raise(Crash("killed")))
+        with pytest.raises(Crash):
+            train(_model("lr21-msae"), _data(), _cfg("lbfgs", path), [_stop_at(4)])
+    assert read_checkpoint(path)["solver"]["converged"]
+    seen = []
+    model = _model("lr21-msae")
+    history = train(model, _data(), _cfg("lbfgs", path), [lambda info: seen.append(info)])
+    assert history == expected and seen == []
+
+
+def _raise(exc: Exception):
+    raise exc
 
 
 def test_the_probe_sees_the_flag():

@@ -43,6 +43,15 @@ class CheckpointError(ValueError):
     """A training checkpoint cannot be read, or was written by a different fit."""
 
 
+class StopTraining(Exception):
+    """Raised by a callback to end training after the iteration it was shown (early stopping).
+
+    The other callbacks still see that iteration; the model keeps the weights it has then
+    (a callback may have set others, as :class:`EarlyStopping` does), and after L-BFGS the
+    L2,1 polish still runs. ``fit`` returns normally, with ``n_iter_`` the last iteration.
+    """
+
+
 @dataclass
 class TrainConfig:
     solver: str = "lbfgs"
@@ -211,13 +220,17 @@ class Recorder:
         self.history: list[dict[str, float]] = []
         self.started = perf_counter()
         self.earlier = 0.0  # optimiser seconds spent by the fits this one resumes
+        self.stop = False  # a callback raised StopTraining: solvers end after this iteration
 
     def __call__(self, iteration: int, loss: float, terms: dict[str, float]) -> None:
         row = {"iteration": iteration, "loss": loss, **terms, **self.model.diagnostics()}
         self.history.append(row)
         info = IterationInfo(iteration, loss, terms, self.model)
         for callback in self.callbacks:
-            callback(info)
+            try:
+                callback(info)
+            except StopTraining:
+                self.stop = True
 
     def resume(self) -> tuple[int, dict[str, Any]]:
         """(last iteration done, the solver's saved state); (0, {}) for a fresh start."""
@@ -345,8 +358,9 @@ def _fit_lbfgs(model: FeatureModel, data: dict[str, Tensor], cfg: TrainConfig, r
         memo.keep_only(accepted)
         loss = accepted.loss.item()
         rec(iteration, loss, _floats(accepted.terms))
-        # Converged when L-BFGS makes no further progress.
-        converged = abs(previous - loss) <= 1e-12 * max(1.0, abs(loss))
+        # Converged when L-BFGS makes no further progress; a callback may also stop it. A
+        # checkpoint of either goes straight to the polish when resumed.
+        converged = abs(previous - loss) <= 1e-12 * max(1.0, abs(loss)) or rec.stop
         previous = loss
 
         def state(previous: float = previous, converged: bool = converged) -> dict[str, Any]:
@@ -432,6 +446,8 @@ def _fit_adam(model: FeatureModel, data: dict[str, Tensor], cfg: TrainConfig, re
     for epoch in range(done + 1, cfg.max_iter + 1):
         terms = _adam_epoch(model, data, opt, generator, cfg, epoch)
         rec(epoch, sum(terms.values()), terms)
+        if rec.stop:
+            break
         rec.save(
             epoch,
             lambda: {"optimizer": opt.state_dict(), "batches": generator.get_state()},

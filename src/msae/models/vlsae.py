@@ -125,6 +125,8 @@ def fit_vls(model: FeatureModel, data: dict[str, Tensor], cfg: TrainConfig, rec:
                 evaluate(model, data, iteration)  # diagnostics of the restored point
             speed *= opts.slow_down
             rec(iteration, loss, terms)
+            if rec.stop:
+                break
             rec.save(iteration, state, iteration == cfg.max_iter)
             continue
         new_errors = band_errors(model, data["x"])
@@ -136,6 +138,8 @@ def fit_vls(model: FeatureModel, data: dict[str, Tensor], cfg: TrainConfig, rec:
         ]
         loss, terms, grads, errors = new_loss, new_terms, new_grads, new_errors
         rec(iteration, loss, terms)
+        if rec.stop:
+            break
         rec.save(iteration, state, iteration == cfg.max_iter)
 
 
