@@ -184,6 +184,8 @@ class MSAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _AutoEn
         only). Features, the softmax and fine-tuning are computed exactly either way.
     callbacks : list of callables or None
         Each is called as ``fn(info)`` after every iteration (:class:`msae.train.IterationInfo`).
+        One that raises :class:`msae.train.StopTraining` ends training there, as
+        :class:`msae.callbacks.EarlyStopping` does when a held-out score stalls.
     random_state : int, RandomState or None
         Seeds the weight initialisation and the mini-batch order.
     verbose : int, default=0
