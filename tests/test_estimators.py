@@ -325,6 +325,20 @@ def test_score_samples_of_a_float32_model_is_computed_in_float64(digits):
     np.testing.assert_allclose(t.score_samples(x_te[order]), scores[order], rtol=1e-12)
 
 
+def test_score_selects_auto_encoders_without_labels(digits):
+    """score is the mean of score_samples; GridSearchCV on it prefers the auto-encoder that
+    reconstructs held-out rows better: more hidden units, here."""
+    from sklearn.model_selection import GridSearchCV
+
+    x_tr = digits[0][:600]
+    t = MSAETransformer(8, preset="sae", max_iter=20, random_state=0).fit(x_tr)
+    assert t.score(digits[1]) == pytest.approx(t.score_samples(digits[1]).mean(), rel=1e-12)
+    search = GridSearchCV(t, {"n_components": [2, 32]}, cv=2).fit(x_tr)
+    assert search.best_params_ == {"n_components": 32}
+    scores = search.cv_results_["mean_test_score"]
+    assert scores[1] > scores[0] and np.all(scores < 0)
+
+
 def test_score_samples_is_higher_on_what_the_model_learnt(digits):
     """Trained on the digits, an auto-encoder reconstructs unseen digits better than noise of
     the same mean, and better than it did before training."""

@@ -399,6 +399,12 @@ class MSAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _AutoEn
             error = x - model.decode(model.encode(x))
             return (-0.5 * error.square().sum(1)).cpu().numpy()
 
+    def score(self, X: Any, y: Any = None) -> float:
+        """The mean of :meth:`score_samples` over the rows of X (y is ignored): minus the mean
+        ``||x - x'||^2 / 2``, higher for a better reconstruction, so that model selection
+        (``GridSearchCV`` on held-out folds) can compare auto-encoders without labels."""
+        return float(self.score_samples(X).mean())
+
     def _check_whole(self, method: str) -> None:
         check_is_fitted(self, "model_")
         if self.kept_features_ is not None:
