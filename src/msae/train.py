@@ -47,8 +47,8 @@ class StopTraining(Exception):
     """Raised by a callback to end training after the iteration it was shown (early stopping).
 
     The other callbacks still see that iteration; the model keeps the weights it has then
-    (a callback may have set others, as :class:`EarlyStopping` does), and after L-BFGS the
-    L2,1 polish still runs. ``fit`` returns normally, with ``n_iter_`` the last iteration.
+    (a callback may have set others, as :class:`msae.callbacks.EarlyStopping` does), and after
+    L-BFGS the L2,1 polish still runs. ``fit`` returns normally, ``n_iter_`` that iteration.
     """
 
 
@@ -565,7 +565,9 @@ class IncrementalTrainer:
     Adam's moments, the batch-order generator and the history carry over from one
     :meth:`partial_fit` to the next, so that passes over the chunks of a data set, in turn,
     train as one fit over the whole would in expectation (not bitwise: the mini-batches are
-    drawn within each chunk). Each pass is one iteration for the history and the callbacks.
+    drawn within each chunk). Each pass is one iteration for the history and the callbacks;
+    whether to make another is the caller's choice (a callback's :class:`StopTraining` only
+    sets ``recorder.stop``).
     """
 
     def __init__(
