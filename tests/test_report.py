@@ -331,3 +331,34 @@ def test_contents_links_to_each_section(store_dir):
     assert contents in text and "\n## Fig. 16: computational time\n" in text
     assert _anchor("Fig. 6: sensitivity to λ and β") == "fig-6-sensitivity-to-λ-and-β"
     assert _anchor("Figs. 11-13: per-class") == "figs-11-13-per-class"
+
+
+def _timing_run(store: ResultStore, model: str, seed: int, machine: dict | None) -> None:
+    spec = RunSpec("timing", "usps", model, {"n_components": 400}, seed)
+    outcome = {"status": "ok", "metrics": {"accuracy": 0.9, "train_time": 2.0, "test_time": 0.1}}
+    if machine is not None:
+        outcome["machine"] = machine
+    store.write(spec, outcome, {"version": "0.1.0", "git_commit": None, "workers": 1})
+
+
+def test_the_timings_say_where_they_were_measured(tmp_path):
+    """The processor and thread count the runs recorded; a warning where they differ, and the
+    runs stored before msae recorded them counted as such."""
+    xeon = {"host": "a", "cpu": "Xeon", "threads": 1}
+    with ResultStore(tmp_path) as store:
+        _timing_run(store, "ae", 0, xeon)
+        _timing_run(store, "sae", 0, xeon)
+    text = write_report(tmp_path).read_text()
+    assert "Measured on Xeon, 1 torch thread per run (2 runs)." in text
+    assert "not comparable" not in text
+    with ResultStore(tmp_path) as store:
+        _timing_run(store, "ae", 1, {"host": "b", "cpu": "EPYC", "threads": 2, "gpu": "H200"})
+        _timing_run(store, "ae", 2, None)
+    text = write_report(tmp_path).read_text()
+    assert (
+        "Measured on Xeon, 1 torch thread per run (2 runs); EPYC and H200, 2 torch threads per "
+        "run (1 run); not recorded (1 run). **The times come from different settings and are "
+        "not comparable.**"
+    ) in text
+    with ResultStore(tmp_path) as store:
+        assert {r.env.get("host") for r in store.rows()} == {"a", "b", None}

@@ -17,6 +17,7 @@ from msae.experiments import (
     experiment_config,
     plan,
     reproduce,
+    run_spec,
 )
 from msae.experiments.backends import BACKENDS, IterationProgress, finishing, run_names
 from msae.experiments.spec import RunSpec
@@ -46,6 +47,20 @@ def inline(tmp_path_factory):
 
 def test_process_pool(tmp_path, inline):
     assert _run(tmp_path, "local", 2) == inline
+    with ResultStore(tmp_path) as store:  # where each ran: a worker of 1 thread, 2 at a time
+        envs = [r.env for r in store.rows()]
+    assert all(e["threads"] == 1 and e["workers"] == 2 and e["cpu"] and e["host"] for e in envs)
+
+
+def test_a_run_says_which_machine_ran_it():
+    import platform
+
+    spec = RunSpec("table3", "digits", "raw", {"n_train": 100, "n_test": 50}, 0)
+    where = run_spec(spec)["machine"]
+    assert where["host"] == platform.node() and where["threads"] == torch.get_num_threads()
+    assert isinstance(where["cpu"], str) and where["cpu"] and "gpu" not in where
+    failed = run_spec(replace(spec, dataset="nonexistent"))
+    assert failed["status"] == "error" and failed["machine"] == where
 
 
 def test_ray(tmp_path, inline):

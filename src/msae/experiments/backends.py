@@ -45,11 +45,39 @@ Outcomes = Iterator[tuple[RunSpec, dict[str, Any]]]
 
 
 def run_spec(spec: RunSpec) -> dict[str, Any]:
-    """Run one spec; a failure becomes an outcome with the traceback, not an exception."""
+    """Run one spec; a failure becomes an outcome with the traceback, not an exception. The
+    outcome says which machine ran it (:func:`machine`), for the store's ``env``."""
     try:
-        return {"status": "ok", "metrics": EXPERIMENTS[spec.experiment].run_one(spec)}
+        outcome = {"status": "ok", "metrics": EXPERIMENTS[spec.experiment].run_one(spec)}
     except Exception:
-        return {"status": "error", "error": traceback.format_exc()}
+        outcome = {"status": "error", "error": traceback.format_exc()}
+    return {**outcome, "machine": machine(spec)}
+
+
+def machine(spec: RunSpec) -> dict[str, Any]:
+    """Where a run executes (a Ray cluster's node, not the driver): host, processor, torch's
+    thread count, and the GPU if the run asked for one; what its times are to be read with."""
+    import torch
+
+    where: dict[str, Any] = {
+        "host": platform.node(),
+        "cpu": _cpu_model(),
+        "threads": torch.get_num_threads(),
+    }
+    if (spec.params.get("device") or "cpu") != "cpu" and torch.cuda.is_available():
+        where["gpu"] = torch.cuda.get_device_name()
+    return where
+
+
+def _cpu_model() -> str:
+    """The processor's name: Linux's /proc/cpuinfo, else what the platform module says."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def _set_threads(threads: int | None) -> None:
@@ -192,14 +220,14 @@ def code_version() -> tuple[str | None, str | None]:
 
 
 def environment(backend: str, workers: int) -> dict[str, Any]:
-    """What is recorded with every run about the code and the machine that ran it."""
+    """What is recorded with every run about the code and the sweep that ran it (each run adds
+    the machine it ran on, :func:`machine`)."""
     import torch
 
     commit, version = code_version()
     return {
         "version": version,
         "git_commit": commit,
-        "host": platform.node(),
         "python": platform.python_version(),
         "torch": torch.__version__,
         "backend": backend,

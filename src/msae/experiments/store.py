@@ -102,9 +102,10 @@ class ResultStore:
 
         ``train_time`` and ``test_time`` move from the metrics to their own columns, so the
         metrics of a seeded run are the same every time it runs; ``version`` and
-        ``git_commit`` move from ``env`` likewise.
+        ``git_commit`` move from ``env`` likewise. The outcome's ``machine`` (where it ran)
+        joins ``env``.
         """
-        metrics, env = dict(outcome.get("metrics", {})), dict(env)
+        metrics, env = dict(outcome.get("metrics", {})), {**env, **outcome.get("machine", {})}
         times = metrics.pop("train_time", None), metrics.pop("test_time", None)
         source = env.pop("version", None), env.pop("git_commit", None)
         with self._conn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -70,10 +71,30 @@ def report(rows: list[Row], fig_dir: Path) -> str:
     caption = "Fig. 16: training and testing time of the models on each dataset"
     return (
         "Mean wall-clock seconds over seeds; training includes the softmax, testing is the "
-        f"prediction of the whole test split.\n{warning}\n"
+        f"prediction of the whole test split.{_machines(rows)}\n{warning}\n"
         f"{reporting.md_table(['dataset', 'model', 'train s', 'test s'], body)}\n"
         f"{reporting.save(fig, fig_dir, 'fig16_timing.png', caption)}"
     )
+
+
+def _machines(rows: list[Row]) -> str:
+    """Where the runs ran, as their stores recorded it (runs stored before msae recorded it
+    have no processor): a sentence, which warns when times from several are compared."""
+    seen = Counter(
+        (r.env["cpu"], r.env.get("threads"), r.env.get("gpu")) for r in rows if "cpu" in r.env
+    )
+    if not seen:
+        return ""
+    parts = [
+        f"{cpu}{f' and {gpu}' if gpu else ''}, {threads} torch thread{'s' * (threads != 1)}"
+        f" per run ({n} run{'s' * (n != 1)})"
+        for (cpu, threads, gpu), n in sorted(seen.items(), key=lambda item: -item[1])
+    ]
+    unknown = len(rows) - seen.total()
+    if unknown:
+        parts.append(f"not recorded ({unknown} run{'s' * (unknown != 1)})")
+    mixed = " **The times come from different settings and are not comparable.**"
+    return f" Measured on {'; '.join(parts)}." + (mixed if len(parts) > 1 else "")
 
 
 EXPERIMENT = Experiment(
