@@ -104,6 +104,20 @@ def test_partial_fit_continues_a_fit_and_a_loaded_model(digits, tmp_path):
     )
 
 
+def test_a_pickled_partial_fit_goes_on_as_the_original(digits):
+    """Adam's state travels with the estimator (joblib, a GridSearchCV worker): the copy's
+    next pass is the original's, bit for bit."""
+    import pickle
+
+    x_tr = digits[0][:300]
+    t = MSAETransformer(8, **ADAM).partial_fit(x_tr)
+    copy = pickle.loads(pickle.dumps(t))
+    t.partial_fit(x_tr)
+    copy.partial_fit(x_tr)
+    np.testing.assert_array_equal(copy.components_, t.components_)
+    assert copy.n_iter_ == t.n_iter_ == 2
+
+
 def test_partial_fit_needs_adam_and_the_same_features(digits):
     x_tr = digits[0][:200]
     for estimator in (MSAETransformer(), MSAETransformer(preset="vlsae", solver="adam")):
