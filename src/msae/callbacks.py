@@ -26,8 +26,9 @@ class EarlyStopping:
     """Stop training once ``score(info)`` (higher is better) has not improved on its best by
     more than ``tol`` at ``patience`` checks in a row, checking every ``every`` iterations.
 
-    With ``restore_best`` the model gets back the weights of its best check before training
-    ends (the history still runs to the iteration that stopped it). After a fit,
+    When it stops training, with ``restore_best`` it first gives the model back the weights of
+    its best check (the history still runs to the iteration that stopped it); a fit that
+    reaches ``max_iter`` first keeps its last weights. After a fit,
     ``best_iteration``, ``best_score`` and ``scores`` (``(iteration, score)`` pairs) say what
     it saw; a new fit, one whose first iteration is not after the last seen, starts afresh.
     """
