@@ -44,7 +44,8 @@ CREATE INDEX IF NOT EXISTS runs_experiment ON runs (experiment, status);
 
 @dataclass(frozen=True)
 class Row:
-    """A stored run; ``env`` says where it ran (host, backend, workers, Python, torch)."""
+    """A stored run; ``env`` says where it ran (host, processor, threads, backend, workers,
+    Python, torch)."""
 
     key: str
     experiment: str
