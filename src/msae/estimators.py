@@ -33,6 +33,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from msae import io
 from msae.classify import DEFAULT_ALPHA, fine_tune, fit_softmax, softmax_logits
 from msae.models import PRESETS, ModelConfig, build_model, get_preset
+from msae.models.base import reconstruction_scores
 from msae.penalties import SPARSITY_TERMS, WEIGHT_PENALTIES
 from msae.train import MATMUL_PRECISIONS, SOLVERS, IncrementalTrainer, TrainConfig, train
 
@@ -393,11 +394,8 @@ class MSAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _AutoEn
         # In float64: the score is a sum of squared differences of nearly equal numbers, which
         # would magnify float32's last bit, and there torch's sigmoid depends on where a value
         # sits in its tensor (a vectorised body, a scalar tail), so on the order of the rows.
-        x = self._inputs(X).double()
         model = copy.deepcopy(self.model_).double()
-        with torch.no_grad():
-            error = x - model.decode(model.encode(x))
-            return (-0.5 * error.square().sum(1)).cpu().numpy()
+        return reconstruction_scores(model, self._inputs(X).double()).cpu().numpy()
 
     def score(self, X: Any, y: Any = None) -> float:
         """The mean of :meth:`score_samples` over the rows of X (y is ignored): minus the mean

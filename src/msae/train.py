@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from msae.models.base import FeatureModel
+from msae.models.base import FeatureModel, reconstruction_scores
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -117,10 +117,17 @@ class IterationInfo:
 
     def transform(self, x: np.ndarray) -> np.ndarray:
         """Hidden features of ``x`` under the model as it is now."""
-        param = next(self.model.parameters())
         with torch.no_grad():
-            t = torch.as_tensor(np.asarray(x), dtype=param.dtype, device=param.device)
-            return self.model.encode(t).cpu().numpy()
+            return self.model.encode(self._tensor(x)).cpu().numpy()
+
+    def score_samples(self, x: np.ndarray) -> np.ndarray:
+        """Minus half the squared reconstruction error of each row of ``x`` under the model as
+        it is now (:func:`msae.models.base.reconstruction_scores`)."""
+        return reconstruction_scores(self.model, self._tensor(x)).cpu().numpy()
+
+    def _tensor(self, x: np.ndarray) -> Tensor:
+        param = next(self.model.parameters())
+        return torch.as_tensor(np.asarray(x), dtype=param.dtype, device=param.device)
 
 
 Callback = Callable[[IterationInfo], None]

@@ -85,14 +85,13 @@ def _machines(rows: list[Row]) -> str:
     )
     if not seen:
         return ""
-    parts = [
-        f"{cpu}{f' and {gpu}' if gpu else ''}, {threads} torch thread{'s' * (threads != 1)}"
-        f" per run ({n} run{'s' * (n != 1)})"
-        for (cpu, threads, gpu), n in sorted(seen.items(), key=lambda item: -item[1])
-    ]
-    unknown = len(rows) - seen.total()
-    if unknown:
-        parts.append(f"not recorded ({unknown} run{'s' * (unknown != 1)})")
+    parts = []
+    for (cpu, threads, gpu), n in seen.most_common():
+        where = f"{cpu} and {gpu}" if gpu else cpu
+        parts.append(f"{where}, {reporting.count(threads, 'torch thread')} per run "
+                     f"({reporting.count(n, 'run')})")  # fmt: skip
+    if unknown := len(rows) - seen.total():
+        parts.append(f"not recorded ({reporting.count(unknown, 'run')})")
     mixed = " **The times come from different settings and are not comparable.**"
     return f" Measured on {'; '.join(parts)}." + (mixed if len(parts) > 1 else "")
 

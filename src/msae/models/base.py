@@ -52,6 +52,14 @@ def glorot_uniform(rows: int, cols: int, generator: torch.Generator, dtype: torc
     return (torch.rand(rows, cols, generator=generator, dtype=dtype) * 2.0 - 1.0) * bound
 
 
+@torch.no_grad()
+def reconstruction_scores(model: FeatureModel, x: Tensor) -> Tensor:
+    """Minus half the squared reconstruction error of each row, ``-||x - x'||^2 / 2`` with
+    ``x' = decode(encode(x))`` (the auto-encoder's J_AE per row): higher is better."""
+    error = x - model.decode(model.encode(x))
+    return -0.5 * error.square().sum(1)
+
+
 class FeatureModel(nn.Module):
     """Interface between a model and :mod:`msae.train`.
 
