@@ -33,7 +33,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from msae import io
 from msae.classify import DEFAULT_ALPHA, fine_tune, fit_softmax, softmax_logits
 from msae.models import PRESETS, ModelConfig, build_model, get_preset
-from msae.models.base import reconstruction_scores
+from msae.models.base import FeatureModel, reconstruction_scores
 from msae.penalties import SPARSITY_TERMS, WEIGHT_PENALTIES
 from msae.train import MATMUL_PRECISIONS, SOLVERS, IncrementalTrainer, TrainConfig, train
 
@@ -283,10 +283,11 @@ class MSAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _AutoEn
         train_cfg.checkpoint, train_cfg.checkpoint_every = checkpoint, checkpoint_every
         x = self._torch(X)
         self.history_ = train(model, x, train_cfg, self._callbacks())
-        self.n_iter_ = max(row["iteration"] for row in self.history_)
+        self.n_iter_ = int(max(row["iteration"] for row in self.history_))
         self.model_ = model
-        self.kept_features_ = None
-        self._incremental = None  # a later partial_fit continues from these weights
+        self.kept_features_: np.ndarray | None = None
+        # A later partial_fit continues from these weights.
+        self._incremental: IncrementalTrainer | None = None
         self._set_weights(x)
         return self
 
@@ -304,18 +305,19 @@ class MSAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _AutoEn
         first = not hasattr(self, "model_")
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=first)
         _check_unit_interval(X)
-        if getattr(self, "_incremental", None) is None:  # the first call since fit, load, prune
+        trainer = getattr(self, "_incremental", None)
+        if trainer is None:  # the first call since fit, load, prune
             seed = self._seed()
             if first:
                 self.model_ = self._build(X.shape[1], seed)
                 self.history_, self.n_iter_, self.kept_features_ = [], 0, None
             self._check_whole("partial_fit")
-            self._incremental = IncrementalTrainer(
+            trainer = self._incremental = IncrementalTrainer(
                 self.model_, self._train_config(seed), self._callbacks(), passes=self.n_iter_
             )
         x = self._torch(X)
-        self.history_.append(self._incremental.partial_fit(x))
-        self.n_iter_ = self._incremental.passes
+        self.history_.append(trainer.partial_fit(x))
+        self.n_iter_ = trainer.passes
         self._set_weights(x)
         return self
 
@@ -586,7 +588,7 @@ class MSAEClassifier(ClassifierMixin, _AutoEncoderParams):
 
     def _fine_tune(
         self,
-        model: torch.nn.Module,
+        model: FeatureModel,
         x: torch.Tensor,
         labels: torch.Tensor,
         coef: torch.Tensor,

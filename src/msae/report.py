@@ -55,8 +55,10 @@ def settings_table(rows: Iterable[Row]) -> str:
             "training rows, not on the test set, so their accuracies are validation "
             "accuracies, not comparable with the paper's test accuracies.\n"
         )
-    tuned = {(r.model, r.params["fine_tune_iter"]) for r in rows if r.params.get("fine_tune_iter")}
-    if tuned := sorted((model, k) for model, k in tuned if model != RAW):  # raw has no encoder
+    lengths = {
+        (r.model, r.params["fine_tune_iter"]) for r in rows if r.params.get("fine_tune_iter")
+    }
+    if tuned := sorted((model, k) for model, k in lengths if model != RAW):  # raw has no encoder
         which = ", ".join(f"{label(model)} {k}" for model, k in tuned)
         table += (
             "\n**Fine-tuned runs** (`fine_tune_iter`): after the softmax, the encoder and the "
@@ -64,7 +66,8 @@ def settings_table(rows: Iterable[Row]) -> str:
             "the paper does not describe, so their accuracies are of that pipeline, not of the "
             "paper's.\n"
         )
-    if inexact := sorted({r.params.get("matmul_precision") for r in rows} - {None, "ieee"}):
+    precisions = {r.params.get("matmul_precision", "ieee") for r in rows}
+    if inexact := sorted(str(p) for p in precisions - {None, "ieee"}):
         table += (
             f"\n**Faster products** (`matmul_precision` {' / '.join(inexact)}): training's "
             "float32 matrix products took their inputs rounded to that format (float32 sums), "

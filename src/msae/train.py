@@ -92,7 +92,9 @@ def matmul_precision(precision: str, device: torch.device) -> AbstractContextMan
     :data:`MATMUL_PRECISIONS`), restoring the process's setting after it; ValueError at once
     (:func:`check_matmul_precision`)."""
     check_matmul_precision(precision, device)
-    backend = torch.backends.cuda.matmul if device.type == "cuda" else torch.backends.mkldnn.matmul
+    cuda = device.type == "cuda"
+    # torch's type stubs do not declare mkldnn.matmul.
+    backend = torch.backends.cuda.matmul if cuda else torch.backends.mkldnn.matmul  # type: ignore[attr-defined]
     return _fp32_precision(backend, precision)
 
 
@@ -200,12 +202,18 @@ def read_checkpoint(path: str | Path, *, mmap: bool = False) -> dict[str, Any]:
 
 def fingerprint(model: FeatureModel, x: Tensor, cfg: TrainConfig) -> str:
     """What a checkpoint must match to be resumed; ``max_iter`` may change (a run can grow)."""
-    settings = (cfg.solver, cfg.batch_size, cfg.learning_rate, cfg.history_size, cfg.seed)
+    settings: tuple[object, ...] = (
+        cfg.solver,
+        cfg.batch_size,
+        cfg.learning_rate,
+        cfg.history_size,
+        cfg.seed,
+    )
     if cfg.matmul_precision != "ieee":  # so that the checkpoints of exact fits keep their key
         settings += (cfg.matmul_precision,)
     # A hash of the bytes, not a sum: a sum's rounding depends on the number of threads.
     values = np.ascontiguousarray(x.detach().cpu().numpy())
-    data = (tuple(x.shape), str(x.dtype), hashlib.blake2b(values, digest_size=16).hexdigest())
+    data = (tuple(x.shape), str(x.dtype), hashlib.blake2b(values.data, digest_size=16).hexdigest())
     return repr((sorted(model.config.to_dict().items()), settings, data))
 
 
@@ -271,6 +279,15 @@ def _floats(terms: dict[str, Tensor]) -> dict[str, float]:
     return {k: float(v.detach()) for k, v in terms.items()}
 
 
+def _grad_copies(params: list[Tensor]) -> list[Tensor]:
+    """Copies of the gradients that the last backward pass left on ``params``."""
+    copies = []
+    for p in params:
+        assert p.grad is not None  # backward() gives every trainable parameter one
+        copies.append(p.grad.detach().clone())
+    return copies
+
+
 @dataclass
 class _Evaluation:
     point: list[Tensor]  # the parameters it was evaluated at
@@ -307,7 +324,7 @@ class _EvaluationMemo:
         self.latest = _Evaluation(
             [p.detach().clone() for p in self.params],
             loss.detach(),
-            [p.grad.detach().clone() for p in self.params],
+            _grad_copies(self.params),
             {k: v.detach() for k, v in terms.items()},
         )
         self.evaluations.append(self.latest)
@@ -321,7 +338,7 @@ class _EvaluationMemo:
 
 def _fit_lbfgs(model: FeatureModel, data: dict[str, Tensor], cfg: TrainConfig, rec: Recorder):
     model.proximal, model.smooth = False, True
-    params = [p for p in model.parameters() if p.requires_grad]
+    params = model.trainable_parameters()
     opt = torch.optim.LBFGS(
         params,
         lr=1.0,
@@ -344,6 +361,7 @@ def _fit_lbfgs(model: FeatureModel, data: dict[str, Tensor], cfg: TrainConfig, r
             found = memo.find() if cfg.reuse_evaluations else None
             if found is not None:
                 for p, grad in zip(params, found.grads, strict=True):
+                    assert p.grad is not None  # zero_grad keeps them (set_to_none=False)
                     p.grad.copy_(grad)
                 return found.loss
             opt.zero_grad(set_to_none=False)
@@ -362,6 +380,7 @@ def _fit_lbfgs(model: FeatureModel, data: dict[str, Tensor], cfg: TrainConfig, r
         if accepted is None:
             closure()
             accepted = memo.latest
+            assert accepted is not None  # the closure has just evaluated
         memo.keep_only(accepted)
         loss = accepted.loss.item()
         rec(iteration, loss, _floats(accepted.terms))
@@ -379,11 +398,11 @@ def _fit_lbfgs(model: FeatureModel, data: dict[str, Tensor], cfg: TrainConfig, r
     if model.uses_nonsmooth_penalty():
         _polish(model, data, cfg, params)
         with torch.no_grad():
-            loss, terms = evaluate(model, data, iteration)
+            polished, terms = evaluate(model, data, iteration)
         rec.history.append(
             {
                 "iteration": iteration,
-                "loss": loss.item(),
+                "loss": polished.item(),
                 **_floats(terms),
                 **model.diagnostics(),
                 "polish_steps": cfg.polish_iter,
@@ -416,7 +435,7 @@ def _polish(model: FeatureModel, data: dict, cfg: TrainConfig, params: list[Tens
         f0.backward()
         f0 = f0.detach()
         start = [p.detach().clone() for p in params]
-        grads = [p.grad.detach().clone() for p in params]
+        grads = _grad_copies(params)
         f1 = None
         while step > 1e-12:
             with torch.no_grad():
@@ -443,7 +462,7 @@ def _batches(n: int, batch_size: int, generator: torch.Generator) -> Iterator[Te
 
 
 def _fit_adam(model: FeatureModel, data: dict[str, Tensor], cfg: TrainConfig, rec: Recorder):
-    params = [p for p in model.parameters() if p.requires_grad]
+    params = model.trainable_parameters()
     opt = torch.optim.Adam(params, lr=cfg.learning_rate)
     generator = torch.Generator().manual_seed(cfg.seed)
     done, saved = rec.resume()
@@ -588,7 +607,7 @@ class IncrementalTrainer:
         if cfg.solver != "adam":
             raise ValueError(f"incremental training needs the adam solver, not {cfg.solver!r}")
         self.model, self.cfg = model, cfg
-        params = [p for p in model.parameters() if p.requires_grad]
+        params = model.trainable_parameters()
         self.optimizer = torch.optim.Adam(params, lr=cfg.learning_rate)
         self.generator = torch.Generator().manual_seed(cfg.seed)
         self.recorder = Recorder(model, list(callbacks or []))

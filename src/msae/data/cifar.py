@@ -128,7 +128,9 @@ def _read_archive(path: Path, info: DatasetInfo, names: Sequence[str], decode: D
                 name = member.name.rsplit("/", 1)[-1]
                 if member.isfile() and name in todo:
                     index = names.index(name)
-                    data = tar.extractfile(member).read()
+                    reader = tar.extractfile(member)
+                    assert reader is not None  # a regular file always has one
+                    data = reader.read()
                     _put(raw, index, decode(path, data, sizes[index], info.n_classes, member.name))
                     todo.discard(name)
     except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:

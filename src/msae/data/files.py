@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -121,7 +121,7 @@ def verify(path: Path, spec: FileSpec) -> bool:
     so that any compression of the file passes. Returns False when no digest applies (the
     file can then only be checked by its structure when it is read).
     """
-    checks = []
+    checks: list[tuple[str, tuple[str, ...], Callable[[], Iterator[bytes]]]] = []
     if spec.known_hash and path.name == Path(spec.name).name:
         checks.append(("file", (spec.known_hash,), lambda: _file_chunks(path)))
     if spec.content_hashes:

@@ -82,7 +82,7 @@ def _cifar_loose(
     names: Sequence[str], folder: str, md5s: Sequence[str] = ()
 ) -> tuple[FileSpec, ...]:
     """Batches extracted from an archive: in the dataset folder or in its ``folder``."""
-    hashes = [(f"md5:{m}",) for m in md5s] or [()] * len(names)
+    hashes: list[tuple[str, ...]] = [(f"md5:{m}",) for m in md5s] or [()] * len(names)
     return tuple(
         FileSpec(n, content_hashes=h, aliases=(f"{folder}/{n}",))
         for n, h in zip(names, hashes, strict=True)

@@ -12,7 +12,7 @@ import platform
 import subprocess
 import threading
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import closing
 from dataclasses import dataclass
@@ -41,7 +41,7 @@ from msae.models import PRESETS
 from msae.terminal import make_console
 from msae.train import TrainConfig, flush_denormals
 
-Outcomes = Iterator[tuple[RunSpec, dict[str, Any]]]
+Outcomes = Generator[tuple[RunSpec, dict[str, Any]], None, None]
 
 
 def run_spec(spec: RunSpec) -> dict[str, Any]:
@@ -140,8 +140,13 @@ def _local(
     # a pool's shutdown would wait for every queued run (hours, silently), and an orphaned
     # worker would train on beside the resumed sweep. Closing `stop` makes them exit.
     stop, stop_sender = context.Pipe(duplex=False)
-    init = {"initializer": _init_pool_worker, "initargs": (threads or 1, progress, stop)}
-    with closing(stop_sender), ProcessPoolExecutor(workers, mp_context=context, **init) as pool:
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=context,
+        initializer=_init_pool_worker,
+        initargs=(threads or 1, progress, stop),
+    )
+    with closing(stop_sender), pool:
         futures = {pool.submit(run_spec, spec): spec for spec in specs}
         running = set(futures)
         try:

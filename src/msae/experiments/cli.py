@@ -28,9 +28,12 @@ ExperimentNames = Annotated[
 ]
 
 ALL = "all"
-# The choices of the EXPERIMENT argument, from the registry.
-ExperimentName = Enum("ExperimentName", {name: name for name in [*EXPERIMENTS, ALL]}, type=str)
-ExportFormat = Enum("ExportFormat", {name: name for name in export.FORMATS}, type=str)
+# The choices of the EXPERIMENT argument and of --format, from their registries (so a type
+# checker cannot list their members).
+_experiments = {name: name for name in [*EXPERIMENTS, ALL]}
+ExperimentName = Enum("ExperimentName", _experiments, type=str)  # type: ignore[misc]
+ExportFormat = Enum("ExportFormat", {n: n for n in export.FORMATS}, type=str)  # type: ignore[misc]
+CSV = ExportFormat("csv")
 
 
 class Backend(str, Enum):
@@ -207,7 +210,7 @@ def export_command(
     fmt: Annotated[
         ExportFormat,
         typer.Option("--format", help="csv: a column per parameter and metric; jsonl: nested."),
-    ] = ExportFormat.csv,
+    ] = CSV,
     status: Annotated[Status, typer.Option(help="The runs that succeeded, failed, or any.")] = (
         Status.ok
     ),

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import json
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,20 +86,20 @@ PARAM_TABLES = ("base", "override", "caps", "grid")
 def load_file(path: Path) -> dict[str, Any]:
     """A config layer from a ``.toml`` file (Python >= 3.11) or a JSON file."""
     kind = "TOML" if path.suffix == ".toml" else "JSON"
+    if kind == "TOML" and sys.version_info < (3, 11):
+        raise ConfigError(f"config file {path}: TOML needs Python >= 3.11; use JSON")
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
     try:
         text = data.decode()
-        if kind == "TOML":
-            import tomllib  # Python >= 3.11
+        if kind == "JSON":
+            layer = json.loads(text)
+        elif sys.version_info >= (3, 11):  # checked above; this tells a type checker
+            import tomllib
 
             layer = tomllib.loads(text)
-        else:
-            layer = json.loads(text)
-    except ModuleNotFoundError as exc:
-        raise ConfigError(f"config file {path}: TOML needs Python >= 3.11; use JSON") from exc
     except ValueError as exc:  # the Unicode, TOML and JSON decode errors are ValueErrors
         raise ConfigError(f"config file {path} is not valid {kind}: {exc}") from exc
     if not isinstance(layer, dict):

@@ -53,9 +53,13 @@ def _from_registry(
     ds = load_dataset(name, data_dir=data_dir, download=download, split_seed=split_seed)
     if validation:
         ds = train_val_split(ds, validation, seed=0)
-    image_shape = tuple(ds.info.image_shape) if ds.info.image_shape else None
     return Split(
-        ds.X_train, ds.y_train, ds.X_test, ds.y_test, image_shape, tuple(ds.info.class_names)
+        ds.X_train,
+        ds.y_train,
+        ds.X_test,
+        ds.y_test,
+        ds.info.image_shape,
+        tuple(ds.info.class_names),
     )
 
 

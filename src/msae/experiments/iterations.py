@@ -115,7 +115,7 @@ def _fine_tuning(rows: list[Row], datasets: list[str], models: list[str]) -> str
                 for k, acc in zip(scan["iteration"], scan["accuracy"], strict=True):
                     at[k].append(acc)
             means = {k: 100.0 * np.mean(v) for k, v in at.items() if v}
-            best = max(means, key=means.get)
+            best = max(means, key=means.__getitem__)
             body.append(
                 [label(dataset), label(model)]
                 + [reporting.bold(f"{means[k]:.2f}", k == best) if k in means else "-"

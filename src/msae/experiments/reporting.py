@@ -5,17 +5,18 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
-from matplotlib import colormaps
 from matplotlib.axes import Axes
+from matplotlib.colors import TABLEAU_COLORS
 from matplotlib.figure import Figure
 
 from msae.experiments.paper import DATASETS, MODELS, RAW, SPARSITY_LABELS, label, ordered
 from msae.experiments.store import Row
 
 # Figures are drawn with the object-oriented API (no pyplot): no GUI backend, nothing to close.
-_COLORS = colormaps["tab10"].colors
+_COLORS = list(TABLEAU_COLORS.values())  # the "tab10" colour cycle
 _MARKERS = "osD^vPX*"
 STYLE = {
     **{name: {"color": _COLORS[i], "marker": _MARKERS[i]} for i, name in enumerate((*MODELS, RAW))},
@@ -30,8 +31,11 @@ def style(name: str) -> dict:
     return STYLE.get(name, {"color": "0.4", "marker": "."})
 
 
-def group(rows: Iterable[Row], key: Callable[[Row], Hashable]) -> dict[Hashable, list[Row]]:
-    groups: dict[Hashable, list[Row]] = defaultdict(list)
+K = TypeVar("K", bound=Hashable)
+
+
+def group(rows: Iterable[Row], key: Callable[[Row], K]) -> dict[K, list[Row]]:
+    groups: dict[K, list[Row]] = defaultdict(list)
     for row in rows:
         groups[key(row)].append(row)
     return dict(groups)

@@ -96,8 +96,11 @@ def _flat_region(lams: list[float], betas: list[float], acc: np.ndarray) -> str:
 def _paper_cells(lams: list[float], betas: list[float], acc: np.ndarray) -> str:
     """How many of the paper's 10 x 10 cells have a result: a grid run in part (or a
     sub-grid) says so beside its best cell."""
-    on_grid = [[any(math.isclose(v, g) for g in GRID) for v in values] for values in (lams, betas)]
-    run = np.isfinite(acc) & np.outer(*on_grid)
+    lam_on, beta_on = (
+        np.array([any(math.isclose(v, g) for g in GRID) for v in values])
+        for values in (lams, betas)
+    )
+    run = np.isfinite(acc) & np.outer(lam_on, beta_on)
     return f"{run.sum()}/{len(GRID) ** 2}"
 
 

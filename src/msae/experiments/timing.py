@@ -42,8 +42,9 @@ def _bars(ax, times: dict, datasets: list[str], models: list[str], ylabel: str) 
 def report(rows: list[Row], fig_dir: Path) -> str:
     datasets, models = reporting.datasets_of(rows), reporting.models_of(rows)
     cells = reporting.group(rows, lambda r: (r.dataset, r.model))
-    train = {k: reporting.mean([r.train_time for r in rs]) for k, rs in cells.items()}
-    test = {k: reporting.mean([r.test_time for r in rs]) for k, rs in cells.items()}
+    # Finished runs (the only ones a report reads) have both times.
+    train = {k: reporting.mean([r.train_time or 0.0 for r in rs]) for k, rs in cells.items()}
+    test = {k: reporting.mean([r.test_time or 0.0 for r in rs]) for k, rs in cells.items()}
     groups = [
         ("training time (s)", [d for d in datasets if d in LARGE], train),
         ("training time (s)", [d for d in datasets if d not in LARGE], train),
@@ -81,7 +82,7 @@ def _machines(rows: list[Row]) -> str:
     """Where the runs ran, as their stores recorded it (runs stored before msae recorded it
     have no processor): a sentence, which warns when times from several are compared."""
     seen = Counter(
-        (r.env["cpu"], r.env.get("threads"), r.env.get("gpu")) for r in rows if "cpu" in r.env
+        (r.env["cpu"], r.env["threads"], r.env.get("gpu")) for r in rows if "cpu" in r.env
     )
     if not seen:
         return ""

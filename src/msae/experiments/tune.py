@@ -25,7 +25,8 @@ def variants(grid: dict[str, list]) -> list[dict]:
     """Every combination of the grid's values: ``{"a": [1, 2], "b": [3]}`` -> 2 variants."""
     keys = sorted(grid)
     return [
-        dict(zip(keys, values, strict=True)) for values in itertools.product(*map(grid.get, keys))
+        dict(zip(keys, values, strict=True))
+        for values in itertools.product(*(grid[k] for k in keys))
     ]
 
 

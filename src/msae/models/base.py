@@ -7,7 +7,7 @@ methods of :class:`FeatureModel`, so a new model (VAE, VLSAE, ...) plugs in with
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import Tensor, nn
@@ -69,6 +69,10 @@ class FeatureModel(nn.Module):
     """
 
     config: ModelConfig
+    # The encoder's weights (m, d) and biases (m,), which every model has: what ``encode``
+    # reads first, and what the estimators expose as ``components_`` and ``intercept_hidden_``.
+    weight: Tensor
+    bias: Tensor
     # Set by the solver: ``proximal`` leaves a non-smooth penalty out of the gradient (a
     # proximal step handles it); ``smooth`` asks for smoothed forms of non-smooth terms.
     proximal: bool = False
@@ -87,6 +91,14 @@ class FeatureModel(nn.Module):
         """Hidden features used downstream (the classifier's input)."""
         raise NotImplementedError
 
+    def decode(self, h: Tensor) -> Tensor:
+        """The reconstruction of the input from hidden features ``h``."""
+        raise NotImplementedError
+
+    def trainable_parameters(self) -> list[Tensor]:
+        """The parameters a solver updates, in a fixed order."""
+        return [p for p in self.parameters() if p.requires_grad]
+
     def proximal_step(self, step_size: float) -> None:
         """Apply the proximal operator of the non-smooth penalty, if any (after a step)."""
 
@@ -103,7 +115,7 @@ class FeatureModel(nn.Module):
     def objective(self, batch: dict[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
         """The objective to differentiate and its terms; models may override it for speed."""
         terms = self.loss_terms(batch)
-        return sum(terms.values()), terms
+        return cast(Tensor, sum(terms.values())), terms
 
     def uses_nonsmooth_penalty(self) -> bool:
         return False

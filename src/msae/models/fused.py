@@ -30,6 +30,7 @@ from msae.penalties import SPARSITY_TERMS, WEIGHT_PENALTIES
 
 if TYPE_CHECKING:
     from msae.models.autoencoder import AutoEncoder
+    from msae.models.multipath import MultiPathAE
     from msae.models.vae import VAE
 
 _sigmoid_backward = torch.ops.aten.sigmoid_backward
@@ -179,7 +180,7 @@ def objective_and_grads(
         d_y += g_rho / n
 
     if model.multipath is not None:
-        _multipath(model, batch, y, d_y, terms, grads)
+        _multipath(model, model.multipath, batch, y, d_y, terms, grads)
 
     d_a = _sigmoid_backward(d_y, y, grad_input=d_y)
     g_w, grads[id(b)] = _encoder_grads(d_a, batch["x1"])
@@ -189,6 +190,7 @@ def objective_and_grads(
 
 def _multipath(
     model: AutoEncoder,
+    mp: MultiPathAE,
     batch: dict[str, Tensor],
     y: Tensor,
     d_y: Tensor,
@@ -196,7 +198,6 @@ def _multipath(
     grads: dict[int, Tensor],
 ) -> None:
     """Forward and backward of J_ms; adds its gradient w.r.t. ``y`` to ``d_y`` in place."""
-    mp = model.multipath
     cfg = model.config
     ws = model.workspace
     n = y.shape[0]

@@ -20,7 +20,7 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import NoReturn, cast
 
 import torch
 import torch.nn.functional as F
@@ -106,7 +106,7 @@ class VAE(FeatureModel):
         terms = {"reconstruction": bce / n, "kl": kl / n}
         if cfg.weight_penalty == "l2" and cfg.lam > 0:
             weights = (self.weight, self.logvar_weight, self.dec_weight)
-            terms["weight"] = 0.5 * cfg.lam * sum(w.square().sum() for w in weights)
+            terms["weight"] = 0.5 * cfg.lam * cast(Tensor, sum(w.square().sum() for w in weights))
         return terms
 
     def objective(self, batch: dict[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:

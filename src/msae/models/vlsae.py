@@ -99,7 +99,7 @@ def fit_vls(model: FeatureModel, data: dict[str, Tensor], cfg: TrainConfig, rec:
         raise TypeError(f"the 'vls' solver needs a model with a decoder, not {type(model)}")
     model.proximal, model.smooth = False, True
     opts = VLSOptions.from_config(model.config)
-    params = [p for p in model.parameters() if p.requires_grad]
+    params = model.trainable_parameters()
     done, saved = rec.resume()
     # Loss, gradient and band errors are functions of the weights: recomputed, not saved.
     loss, terms, grads = _loss_and_grad(model, data, params, done + 1)
