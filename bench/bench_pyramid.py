@@ -1,6 +1,6 @@
 """Time to build the Gaussian + Laplacian pyramids of MNIST's training set (N = 2).
 
-    python bench/bench_pyramid.py
+    python bench/bench_pyramid.py [--data-dir DIR] [--repeats R]
 
 Times ``msae.pyramid.build_pyramid`` (per-axis matrix products) beside REDUCE/EXPAND done
 directly with the 1-channel convolutions that define them, on the same data. Needs MNIST.
@@ -8,6 +8,7 @@ directly with the 1-channel convolutions that define them, on the same data. Nee
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import statistics
 import time
@@ -44,10 +45,14 @@ def _median_time(fn, repeats: int = 3) -> float:
 
 
 def main() -> None:
-    x = torch.as_tensor(load_dataset("mnist").X_train)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default=None, help="default: $MSAE_DATA, else the cache")
+    parser.add_argument("--repeats", type=int, default=3, help="timings; the median is shown")
+    args = parser.parse_args()
+    x = torch.as_tensor(load_dataset("mnist", data_dir=args.data_dir).X_train)
     print(f"MNIST {tuple(x.shape)}, torch {torch.__version__}, {torch.get_num_threads()} threads")
-    matrix = _median_time(lambda: build_pyramid(x, 2, (28, 28, 1)))
-    direct = _median_time(lambda: _direct(x.view(-1, 1, 28, 28)))
+    matrix = _median_time(lambda: build_pyramid(x, 2, (28, 28, 1)), args.repeats)
+    direct = _median_time(lambda: _direct(x.view(-1, 1, 28, 28)), args.repeats)
     print(f"matrix products (build_pyramid): {matrix:.2f} s")
     print(f"direct convolutions:             {direct:.2f} s")
 
