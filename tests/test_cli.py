@@ -1,6 +1,8 @@
 """The top-level ``msae`` command: its help texts survive rich's rendering."""
 
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -75,3 +77,12 @@ def test_demo_reports_the_scores_its_models_get():
         clf = MSAEClassifier(16, preset=preset, max_iter=15, image_shape=(8, 8, 1), random_state=0)
         assert rows[preset] == f"{clf.fit(x_tr, y_tr).score(x_te, y_te):.4f}"
     assert f"msae {__version__}" in CliRunner().invoke(app, ["--version"]).output
+
+
+def test_python_m_msae_is_the_msae_command():
+    """A fresh interpreter, as a user without the script on their PATH would run it."""
+    result = subprocess.run(
+        [sys.executable, "-m", "msae", "--help"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Usage: msae " in result.stdout and "reproduce" in result.stdout
