@@ -32,6 +32,23 @@ def test_bad_arguments_are_usage_errors(invoke, tmp_path):
     assert "bad.json" in bad.output and "not valid JSON" in bad.output
 
 
+def test_a_damaged_store_is_a_usage_error_of_out_for_every_command(invoke, tmp_path):
+    """Named, with what to do, and not a traceback; the file is left as it was."""
+    store = tmp_path / "results.sqlite"
+    store.write_bytes(b"not a database, but 100 bytes long " * 3)
+    commands = [
+        ("reproduce", "table3", "--datasets", "digits", "--models", "ae", "--dry-run"),
+        ("reproduce", "table3", "--datasets", "digits", "--models", "ae", "--quick"),
+        ("report",),
+        ("export",),
+    ]
+    for command in commands:
+        output = invoke(*command, "--out", tmp_path, code=2).output
+        assert "--out" in output and "is not a usable results store" in output, command
+        assert "move it aside" in output, command
+    assert store.read_bytes() == b"not a database, but 100 bytes long " * 3
+
+
 def test_a_config_without_runs_is_an_error_not_an_empty_sweep(invoke):
     """Zero seeds, a negative seed or an empty list would otherwise 'finish' 0 runs, exit 0."""
     args = ("reproduce", "tune", "--datasets", "digits", "--models", "ae", "--dry-run")

@@ -1,8 +1,12 @@
 import multiprocessing
+import os
+import re
 import sqlite3
 
+import pytest
+
 from msae.experiments.spec import RunSpec
-from msae.experiments.store import ResultStore
+from msae.experiments.store import ResultStore, StoreError, stored_rows
 
 ENV = {"version": "0.1.0", "git_commit": "abc", "host": "h"}
 
@@ -68,3 +72,43 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path):
         assert p.exitcode == 0
     with ResultStore(tmp_path) as store:
         assert len(store.rows()) == 120
+
+
+def _stored(tmp_path, n: int = 40):
+    """A store of ``n`` runs, checkpointed into its main file; the file's path."""
+    with ResultStore(tmp_path) as store:
+        for i in range(n):
+            store.write(_spec(i), {"status": "ok", "metrics": {"accuracy": 0.5, "i": i}}, ENV)
+    sqlite3.connect(tmp_path / "results.sqlite").execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return tmp_path / "results.sqlite"
+
+
+def test_a_file_that_is_not_a_store_is_named_and_left_as_it_was(tmp_path):
+    path = tmp_path / "results.sqlite"
+    junk = os.urandom(5000)
+    path.write_bytes(junk)
+    named = re.escape(f"{path} is not a usable results store (file is not a database)")
+    with pytest.raises(StoreError, match=named):
+        ResultStore(tmp_path)
+    assert path.read_bytes() == junk
+
+
+def test_a_truncated_store_is_named_when_read(tmp_path):
+    path = _stored(tmp_path)
+    with open(path, "r+b") as f:
+        f.truncate(path.stat().st_size // 2)
+    before = path.read_bytes()
+    malformed = re.escape("is not a usable results store (database disk image is malformed)")
+    with pytest.raises(StoreError, match=malformed):
+        stored_rows(tmp_path)
+    assert path.read_bytes() == before
+
+
+def test_another_programs_runs_table_is_not_taken_for_a_store(tmp_path):
+    path = tmp_path / "results.sqlite"
+    with sqlite3.connect(path) as other:
+        other.execute("CREATE TABLE runs (id INTEGER, name TEXT)")
+        other.execute("INSERT INTO runs VALUES (1, 'theirs')")
+    with pytest.raises(StoreError, match=r"'runs' table with the columns id, name, not those"):
+        ResultStore(tmp_path)
+    assert sqlite3.connect(path).execute("SELECT * FROM runs").fetchall() == [(1, "theirs")]

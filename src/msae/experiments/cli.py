@@ -18,7 +18,7 @@ from msae.experiments.eta import part_done, time_left_line
 from msae.experiments.registry import EXPERIMENTS, check_names
 from msae.experiments.reporting import count, in_order
 from msae.experiments.spec import RunSpec
-from msae.experiments.store import STORE_NAME, ResultStore, Row, stored_rows
+from msae.experiments.store import STORE_NAME, ResultStore, Row, StoreError, stored_rows
 from msae.experiments.sweep import CHECKPOINT_DIR, experiment_config, plan, reproduce
 from msae.terminal import make_console
 
@@ -123,6 +123,8 @@ def reproduce_command(
         raise typer.BadParameter(str(exc), param_hint="--datasets") from exc
     except config.ConfigError as exc:  # from a file, a flag or --set: the message names the key
         raise typer.BadParameter(str(exc)) from exc
+    except StoreError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--out") from exc
     except KeyboardInterrupt:
         console.print(
             f"Stopped. The finished runs are in {out / STORE_NAME}: the same command resumes "
@@ -189,10 +191,11 @@ def report_command(
 
 @contextmanager
 def _store_errors() -> Iterator[None]:
-    """A missing store and an unknown experiment name as usage errors of their options."""
+    """A missing or unusable store and an unknown experiment name as usage errors of their
+    options."""
     try:
         yield
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, StoreError) as exc:
         raise typer.BadParameter(str(exc), param_hint="--out") from exc
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--experiments") from exc

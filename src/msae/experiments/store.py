@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,29 @@ class Row:
     finished_at: float
 
 
+COLUMNS = tuple(f.name for f in fields(Row))
+
+
+class StoreError(Exception):
+    """A ``results.sqlite`` that cannot be used: not an SQLite database, damaged, or another
+    program's database. The message names the file; nothing is written to it."""
+
+
+@contextmanager
+def _usable(path: Path) -> Iterator[None]:
+    """SQLite's complaints about the file itself as a StoreError that names it. Operational
+    errors (a lock held past the busy timeout, a full disk) pass through as they are."""
+    try:
+        yield
+    except sqlite3.OperationalError:
+        raise
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(
+            f"{path} is not a usable results store ({exc}); move it aside to start a new "
+            "one there, or put back a copy"
+        ) from exc
+
+
 class ResultStore:
     """The ``results.sqlite`` of an output directory."""
 
@@ -71,10 +95,25 @@ class ResultStore:
         self.path = Path(out_dir) / STORE_NAME
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
-        self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        self._conn.execute("PRAGMA journal_mode = WAL")
-        with self._conn:
-            self._conn.executescript(_SCHEMA)
+        try:
+            with _usable(self.path):
+                self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                self._conn.execute("PRAGMA journal_mode = WAL")
+                self._check_layout()
+                with self._conn:
+                    self._conn.executescript(_SCHEMA)
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def _check_layout(self) -> None:
+        """StoreError where the file holds a ``runs`` table that is not ours."""
+        found = tuple(row[1] for row in self._conn.execute("PRAGMA table_info(runs)"))
+        if found and found != COLUMNS:
+            raise StoreError(
+                f"{self.path} has a 'runs' table with the columns {', '.join(found)}, not those "
+                f"of a results store ({', '.join(COLUMNS)}); choose another --out"
+            )
 
     def close(self) -> None:
         self._conn.close()
@@ -93,9 +132,9 @@ class ResultStore:
         """Keys of the successful runs (among ``keys`` when given; made by the code
         ``made_by`` = (git commit, version) when given)."""
         query = "SELECT key, git_commit, version FROM runs WHERE status = 'ok'"
-        found = {
-            k for k, *code in self._conn.execute(query) if not made_by or tuple(code) == made_by
-        }
+        with _usable(self.path):
+            stored = self._conn.execute(query).fetchall()
+        found = {k for k, *code in stored if not made_by or tuple(code) == made_by}
         return found if keys is None else found & set(keys)
 
     def write(self, spec: RunSpec, outcome: dict[str, Any], env: dict[str, Any]) -> None:
@@ -109,7 +148,7 @@ class ResultStore:
         metrics, env = dict(outcome.get("metrics", {})), {**env, **outcome.get("machine", {})}
         times = metrics.pop("train_time", None), metrics.pop("test_time", None)
         source = env.pop("version", None), env.pop("git_commit", None)
-        with self._conn:
+        with _usable(self.path), self._conn:
             self._conn.execute(
                 "INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
@@ -131,13 +170,13 @@ class ResultStore:
 
     def rows(self, experiment: str | None = None, status: str | None = "ok") -> list[Row]:
         """Stored runs, oldest first, filtered by experiment and status (None: any)."""
-        columns = ", ".join(f.name for f in fields(Row))
-        cursor = self._conn.execute(
-            f"SELECT {columns} FROM runs WHERE (? IS NULL OR experiment = ?)"
-            " AND (? IS NULL OR status = ?) ORDER BY finished_at",
-            (experiment, experiment, status, status),
-        )
-        return [_decode(Row(*values)) for values in cursor]
+        with _usable(self.path):
+            stored = self._conn.execute(
+                f"SELECT {', '.join(COLUMNS)} FROM runs WHERE (? IS NULL OR experiment = ?)"
+                " AND (? IS NULL OR status = ?) ORDER BY finished_at",
+                (experiment, experiment, status, status),
+            ).fetchall()
+        return [_decode(Row(*values)) for values in stored]
 
 
 def stored_rows(out_dir: str | Path, status: str | None = "ok") -> list[Row]:
