@@ -203,9 +203,19 @@ class MSAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _AutoEn
     mean_activation_ : ndarray (n_components,)
         Mean hidden activation on the training data.
     history_ : list of dict
-        Per-iteration loss terms and diagnostics.
+        Per-iteration loss terms and diagnostics (one entry per ``partial_fit`` call).
     n_iter_ : int
+        Iterations (epochs with Adam) run; with ``partial_fit``, the passes made.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Set only when X has string column names.
     model_ : torch.nn.Module
+        The trained model (:mod:`msae.models`).
+    kept_features_ : ndarray of int or None
+        After :meth:`prune`, the input columns the pruned model reads; None before.
+    pruning_report_ : dict
+        After :meth:`prune`: hidden units and inputs removed and kept, and the parameter
+        counts before and after.
     """
 
     _parameter_constraints: ClassVar[dict] = dict(_AE_CONSTRAINTS)
@@ -476,9 +486,16 @@ class MSAEClassifier(ClassifierMixin, _AutoEncoderParams):
     Attributes
     ----------
     transformer_ : MSAETransformer
+        The fitted auto-encoder (fine-tuned with the softmax when ``fine_tune_iter`` > 0).
     classes_ : ndarray
     coef_ : ndarray (n_classes, n_components)
+        Softmax weights on the hidden features.
     intercept_ : ndarray (n_classes,)
+    n_iter_ : int
+        The auto-encoder's iterations (``transformer_.n_iter_``).
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Set only when X has string column names.
     """
 
     _parameter_constraints: ClassVar[dict] = {
