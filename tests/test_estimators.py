@@ -35,6 +35,36 @@ def test_check_estimator(estimator, expected_failures):
     check_estimator(estimator, expected_failed_checks=expected_failures)
 
 
+def test_the_memory_layout_of_x_does_not_change_the_fit(digits):
+    """Column-major X (a DataFrame's values are) is read row-major: the products then sum in
+    the same order, and the fit is the same to the last bit (it differed by 1e-6 before)."""
+    x_tr, x_te, _, _ = digits
+    fit = MSAETransformer(6, max_iter=3, random_state=0)
+    by_rows = fit.fit(x_tr).transform(x_te)
+    by_columns = fit.fit(np.asfortranarray(x_tr)).transform(np.asfortranarray(x_te))
+    np.testing.assert_array_equal(by_columns, by_rows)
+
+
+def test_dataframes_in_and_out_of_a_pipeline(digits):
+    """Column names are kept (``feature_names_in_``) and checked; ``set_output`` gives the
+    features as a DataFrame with named columns, equal to the array output."""
+    pd = pytest.importorskip("pandas")
+    x_tr, x_te, y_tr, _ = digits
+    columns = [f"pixel{i}" for i in range(x_tr.shape[1])]
+    frame, test = pd.DataFrame(x_tr, columns=columns), pd.DataFrame(x_te, columns=columns)
+    ae = MSAETransformer(6, max_iter=3, random_state=0).set_output(transform="pandas")
+    features = ae.fit(frame).transform(test)
+    assert list(ae.feature_names_in_) == columns
+    assert list(features.columns) == [f"msaetransformer{i}" for i in range(6)]
+    assert features.index.equals(test.index)
+    plain = MSAETransformer(6, max_iter=3, random_state=0).fit(x_tr).transform(x_te)
+    np.testing.assert_array_equal(features.to_numpy(), plain)
+    with pytest.raises(ValueError, match="feature names"):
+        ae.transform(test.rename(columns={"pixel0": "other"}))
+    clf = make_pipeline(MSAEClassifier(6, max_iter=3, random_state=0)).fit(frame, y_tr)
+    assert list(clf[-1].feature_names_in_) == columns and clf.score(test, digits[3]) > 0.3
+
+
 @pytest.mark.parametrize("preset", ["ae", "sae", "lr21-sae", "msae", "lr21-msae"])
 def test_every_preset_beats_chance_by_a_wide_margin_on_digits(digits, preset):
     x_tr, x_te, y_tr, y_te = digits

@@ -119,7 +119,10 @@ class _AutoEncoderParams(BaseEstimator):
         return getattr(PRESETS.get(self.preset), "solver", None) or self.solver
 
     def _torch(self, x: np.ndarray) -> torch.Tensor:
-        x = np.require(x, requirements="W")  # torch cannot wrap read-only arrays
+        # Row-major, so that the matrix products sum in the same order whatever the caller's
+        # layout (a DataFrame's values are column-major), and writable: torch cannot wrap
+        # read-only arrays.
+        x = np.require(x, requirements=["C", "W"])
         return torch.as_tensor(x, dtype=_DTYPES[self.dtype], device=parse_device(self.device))
 
 
