@@ -129,7 +129,9 @@ class IterationInfo:
 
     def _tensor(self, x: np.ndarray) -> Tensor:
         param = next(self.model.parameters())
-        return torch.as_tensor(np.asarray(x), dtype=param.dtype, device=param.device)
+        # Row-major, as the estimators read X: the products then sum in the same order.
+        x = np.ascontiguousarray(x)
+        return torch.as_tensor(x, dtype=param.dtype, device=param.device)
 
 
 Callback = Callable[[IterationInfo], None]

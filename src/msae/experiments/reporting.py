@@ -50,13 +50,14 @@ def models_of(rows: Iterable[Row]) -> list[str]:
     return ordered({r.model for r in rows}, (*MODELS, RAW))
 
 
-def mean_std(values: Sequence[float]) -> tuple[float, float]:
-    """Mean and sample standard deviation (0 for a single value)."""
+def mean_std(values: Sequence[float | None]) -> tuple[float, float]:
+    """Mean and sample standard deviation (0 for a single value); a None (a value not
+    recorded) counts as NaN, so that it shows rather than passing for a number."""
     arr = np.asarray(values, dtype=float)
     return float(arr.mean()), float(arr.std(ddof=1)) if arr.size > 1 else 0.0
 
 
-def mean(values: Sequence[float]) -> float:
+def mean(values: Sequence[float | None]) -> float:
     return mean_std(values)[0]
 
 

@@ -42,9 +42,8 @@ def _bars(ax, times: dict, datasets: list[str], models: list[str], ylabel: str) 
 def report(rows: list[Row], fig_dir: Path) -> str:
     datasets, models = reporting.datasets_of(rows), reporting.models_of(rows)
     cells = reporting.group(rows, lambda r: (r.dataset, r.model))
-    # Finished runs (the only ones a report reads) have both times.
-    train = {k: reporting.mean([r.train_time or 0.0 for r in rs]) for k, rs in cells.items()}
-    test = {k: reporting.mean([r.test_time or 0.0 for r in rs]) for k, rs in cells.items()}
+    train = {k: reporting.mean([r.train_time for r in rs]) for k, rs in cells.items()}
+    test = {k: reporting.mean([r.test_time for r in rs]) for k, rs in cells.items()}
     groups = [
         ("training time (s)", [d for d in datasets if d in LARGE], train),
         ("training time (s)", [d for d in datasets if d not in LARGE], train),
